@@ -1,0 +1,5 @@
+"""Data: the pool, splits and loaders."""
+
+from activelearn.data.pool import Pool
+
+__all__ = ["Pool"]

@@ -1,0 +1,107 @@
+"""The pool: every item, which of them are labeled, and (in simulation) the hidden truth."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from activelearn.errors import DataError
+
+
+def take(X: Any, indices: np.ndarray) -> Any:
+    """Rows ``indices`` of ``X``: numpy arrays, scipy sparse matrices, lists and Pools of text."""
+    if isinstance(X, np.ndarray) or sp.issparse(X):
+        return X[indices]
+    if hasattr(X, "iloc"):  # pandas
+        return X.iloc[indices]
+    return [X[int(i)] for i in indices]
+
+
+def n_rows(X: Any) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+class Pool:
+    """Items with stable ids, a labeled/unlabeled state and optional hidden labels.
+
+    ``X`` is what the learner consumes (a feature matrix, token ids, raw texts);
+    ``raw`` is what a person would read (texts, image paths) and defaults to ``X``.
+    ``hidden_labels`` is the ground truth a simulated oracle may read; the loop
+    and the strategies never look at it.
+    """
+
+    def __init__(
+        self,
+        X: Any,
+        *,
+        ids: Sequence[Any] | None = None,
+        hidden_labels: Sequence[Any] | None = None,
+        raw: Any = None,
+        classes: Sequence[Any] | None = None,
+    ) -> None:
+        n = n_rows(X)
+        if n == 0:
+            raise DataError("the pool is empty: pass at least one item")
+        self.X = X
+        self.raw = X if raw is None else raw
+        self.ids = np.asarray(ids if ids is not None else np.arange(n))
+        if len(self.ids) != n:
+            raise DataError(f"got {len(self.ids)} ids for {n} items: pass one id per item")
+        if len(np.unique(self.ids)) != n:
+            raise DataError("item ids must be unique")
+        self.hidden_labels = None if hidden_labels is None else np.asarray(hidden_labels)
+        if self.hidden_labels is not None and len(self.hidden_labels) != n:
+            raise DataError(f"got {len(self.hidden_labels)} labels for {n} items")
+        if classes is None:
+            if self.hidden_labels is None:
+                raise DataError("pass `classes` when the pool has no hidden labels")
+            classes = np.unique(self.hidden_labels)
+        self.classes = np.asarray(classes)
+        self._labels = np.empty(n, dtype=object)
+        self._labeled = np.zeros(n, dtype=bool)
+        self._position = {key: i for i, key in enumerate(self.ids.tolist())}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def labeled_indices(self) -> np.ndarray:
+        return np.flatnonzero(self._labeled)
+
+    @property
+    def unlabeled_indices(self) -> np.ndarray:
+        return np.flatnonzero(~self._labeled)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Labels of the labeled items, in ``labeled_indices`` order, as the classes' dtype."""
+        return self._labels[self._labeled].astype(self.classes.dtype)
+
+    def positions(self, ids: Sequence[Any]) -> np.ndarray:
+        """Pool positions of item ids; a clear error for an id the pool does not hold."""
+        try:
+            return np.array([self._position[key] for key in np.asarray(ids).tolist()], dtype=int)
+        except KeyError as exc:
+            raise DataError(f"item id {exc.args[0]!r} is not in the pool") from None
+
+    def add_labels(self, indices: Sequence[int], labels: Sequence[Any]) -> None:
+        """Record labels for pool positions; labels must be among the pool's classes."""
+        indices = np.asarray(indices, dtype=int)
+        labels = np.asarray(labels)
+        if len(indices) != len(labels):
+            raise DataError(f"got {len(labels)} labels for {len(indices)} items")
+        unknown = sorted({str(v) for v in labels.tolist()} - {str(c) for c in self.classes})
+        if unknown:
+            raise DataError(
+                f"labels {unknown} are not among the classes {self.classes.tolist()}: "
+                "fix the labels or declare the classes when creating the pool"
+            )
+        self._labels[indices] = np.asarray(labels, dtype=self.classes.dtype)
+        self._labeled[indices] = True
+
+    def subset(self, indices: np.ndarray) -> Any:
+        """Learner inputs for pool positions ``indices``."""
+        return take(self.X, indices)

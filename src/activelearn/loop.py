@@ -468,6 +468,11 @@ class ActiveLearningLoop:
             self._pending = (round_, *queries[round_])
         elif self.history:
             self.stop_reason = self._stop_reason(self.history[-1])
+            if self.stop_reason is None:
+                # The next query needs the model of the last finished round: refit it.
+                self._fit()
+                if self.validation is not None:
+                    self._validation_probabilities = self._predict_X(self.validation.X)
 
     def _log(self, entry: dict[str, Any]) -> None:
         if self.run_dir is None:

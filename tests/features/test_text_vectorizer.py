@@ -45,3 +45,10 @@ def test_errors():
         TextVectorizer().fit("a text")
     with pytest.raises(DataError, match=r"positions \[1\]"):
         TextVectorizer().fit(["ok", None])
+
+
+def test_tutorial_mode_keeps_br_as_a_token():
+    assert tokenize("Fine.<br /><br />Ok", strip_html_breaks=False) == ["finebr", "br", "ok"]
+    assert tokenize("Fine. <br /><br /> Ok", strip_html_breaks=False) == ["fine", "br", "br", "ok"]
+    vectorizer = TextVectorizer(strip_html_breaks=False).fit(["a <br /> b"])
+    assert "br" in vectorizer.get_vocabulary()

@@ -14,6 +14,7 @@ same items (as sets: peers return them unordered).
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 import numpy as np
 from _common import FixedProba, best_of, fmt, has, machine_notes, probabilities
@@ -87,7 +88,9 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
-        "--peer-budget", type=float, default=20.0,
+        "--peer-budget",
+        type=float,
+        default=20.0,
         help="seconds: a peer predicted to take longer is extrapolated, not run",
     )
     args = parser.parse_args()
@@ -101,9 +104,9 @@ def main() -> None:
         peers = peer_runners(p)
         for name in ("least_confidence", "margin", "entropy"):
             strategy = make_strategy(name)
-            t_base, base_idx = best_of(lambda: baseline(name, p, BATCH), args.repeats)
-            t_select, ours = best_of(lambda: strategy.select(outputs, BATCH, rng), args.repeats)
-            t_query, _ = best_of(lambda: strategy.query(outputs, BATCH, rng), args.repeats)
+            t_base, base_idx = best_of(partial(baseline, name, p, BATCH), args.repeats)
+            t_select, ours = best_of(partial(strategy.select, outputs, BATCH, rng), args.repeats)
+            t_query, _ = best_of(partial(strategy.query, outputs, BATCH, rng), args.repeats)
             same = set(ours.indices.tolist()) == set(base_idx.tolist())
             line = (
                 f"{size:>9,} {name:<17} baseline {fmt(t_base):>9}  select {fmt(t_select):>9} "
@@ -115,14 +118,19 @@ def main() -> None:
                 key = (peer, name)
                 if key in slow_peer_rate and slow_peer_rate[key][0] * size > args.peer_budget:
                     rate, measured_at = slow_peer_rate[key]
-                    print(f"{'':>9} {'':<17}   {peer:<16} ~{fmt(rate * size):>8} "
-                          f"(extrapolated linearly from {measured_at:,}: not run)")
+                    print(
+                        f"{'':>9} {'':<17}   {peer:<16} ~{fmt(rate * size):>8} "
+                        f"(extrapolated linearly from {measured_at:,}: not run)"
+                    )
                     continue
                 t_peer, picked = best_of(strategies[name], 1 if size > 10_000 else 3)
                 picked = np.asarray(picked).ravel().astype(int)
                 same = set(picked.tolist()) == set(ours.indices.tolist())
-                print(f"{'':>9} {'':<17}   {peer:<16} {fmt(t_peer):>9} "
-                      f"({t_peer / t_select:.1f}x ours)  same picks: {same}", flush=True)
+                print(
+                    f"{'':>9} {'':<17}   {peer:<16} {fmt(t_peer):>9} "
+                    f"({t_peer / t_select:.1f}x ours)  same picks: {same}",
+                    flush=True,
+                )
                 slow_peer_rate[key] = (t_peer / size, size)
 
 

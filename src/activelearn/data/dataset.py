@@ -20,6 +20,13 @@ from activelearn.data.splits import stratified_split
 from activelearn.errors import DataError
 
 
+def _rows(X: Any, indices: np.ndarray) -> Any:
+    """Rows of ``X``; lazy containers stay lazy through ``select``."""
+    if callable(getattr(X, "select", None)):
+        return X.select(indices)
+    return take(X, indices)
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Items with labels (``None`` where unknown), stable ids and the class set.
@@ -60,11 +67,11 @@ class Dataset:
         """The items at positions ``indices``, in that order."""
         indices = np.asarray(indices, dtype=int)
         return Dataset(
-            take(self.X, indices),
+            _rows(self.X, indices),
             self.labels[indices],
             self.ids[indices],
             self.classes,
-            take(self.raw, indices),
+            _rows(self.raw, indices),
         )
 
     def with_X(self, X: Any) -> Dataset:

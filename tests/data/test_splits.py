@@ -113,6 +113,9 @@ class Recorder:
     def transform(self, X):
         return np.array([[float(x.split()[1])] for x in X])
 
+    def fit_transform(self, X):
+        return self.fit(X).transform(X)
+
 
 def test_make_pool_fits_the_featurizer_on_pool_items_only():
     data = text_dataset()

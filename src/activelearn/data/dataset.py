@@ -89,7 +89,7 @@ class Dataset:
 
 
 class Featurizer(Protocol):
-    def fit(self, X: Any) -> Any: ...
+    def fit_transform(self, X: Any) -> Any: ...
 
     def transform(self, X: Any) -> Any: ...
 
@@ -115,19 +115,19 @@ def make_pool(
 
     With ``test`` given (IMDB ships its own test split) ``data`` is split into
     pool and validation only, and ``test_size`` is ignored. A ``featurizer``
-    is fitted on the pool's inputs alone (no labels, no held-out items) and
-    then transforms all three parts; the pool keeps the original inputs as
-    ``raw`` for display. Every pool item carries its label as the hidden
-    truth a simulated oracle reveals.
+    (``fit_transform`` and ``transform``) is fitted on the pool's inputs alone
+    (no labels, no held-out items) and then transforms the held-out parts;
+    the pool keeps the original inputs as ``raw`` for display. Every pool
+    item carries its label as the hidden truth a simulated oracle reveals.
     """
     if test is None:
         validation, test, rest = data.split([val_size, test_size], rng)
     else:
         validation, rest = data.split([val_size], rng)
     if featurizer is not None:
-        featurizer.fit(rest.X)
-        rest, validation, test = (
-            part.with_X(featurizer.transform(part.X)) for part in (rest, validation, test)
+        rest = rest.with_X(featurizer.fit_transform(rest.X))
+        validation, test = (
+            part.with_X(featurizer.transform(part.X)) for part in (validation, test)
         )
     pool = Pool(rest.X, ids=rest.ids, hidden_labels=rest.labels, raw=rest.raw, classes=data.classes)
     return PoolSplits(pool, validation, test)

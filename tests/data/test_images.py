@@ -96,3 +96,10 @@ def test_empty_folder_and_undeclared_classes(tmp_path):
         load_image_folder(tmp_path, classes=["cat", "dog"])
     with pytest.raises(DataError, match="not a folder"):
         load_image_folder(tmp_path / "missing")
+
+
+def test_lazy_images_convert_to_one_array(class_folders):
+    images = load_image_folder(class_folders, size=(3, 3)).X
+    array = np.asarray(images)
+    assert array.shape == (6, 3, 3, 3) and array.dtype == np.float32
+    assert np.array_equal(array[4], images[4])

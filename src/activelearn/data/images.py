@@ -74,6 +74,11 @@ class LazyImages:
             out[row] = self.load(self.paths[int(i)])
         return out
 
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """All images as one array, so ``np.asarray`` and scikit-learn accept the container."""
+        array = self.take_rows(range(len(self)))
+        return array if dtype is None else array.astype(dtype, copy=False)
+
     def load(self, path: Path) -> np.ndarray:
         image_module = _pillow()
         try:

@@ -163,3 +163,7 @@ def test_stratified_split_partitions_with_exact_sizes(counts, first, second, see
     per_class = np.bincount(labels[parts[0]], minlength=len(counts))
     ideal = np.array(counts) * round(first * n) / n
     assert np.all(np.abs(per_class - ideal) < 1)
+
+
+def test_dataset_repr_is_short():
+    assert repr(text_dataset()) == ("Dataset(40 items, 40 labeled, classes=['neg', 'pos'], X=list)")

@@ -27,7 +27,7 @@ def _rows(X: Any, indices: np.ndarray) -> Any:
     return take(X, indices)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Dataset:
     """Items with labels (``None`` where unknown), stable ids and the class set.
 
@@ -57,6 +57,13 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def __repr__(self) -> str:
+        labeled = int(np.count_nonzero(self.labeled_mask))
+        return (
+            f"Dataset({len(self)} items, {labeled} labeled, classes={self.classes.tolist()}, "
+            f"X={type(self.X).__name__})"
+        )
 
     @property
     def labeled_mask(self) -> np.ndarray:

@@ -45,8 +45,11 @@ def bundled_model_path() -> Path:
 def load_model(path: Path, device: str = "cpu") -> Any:
     """A SentenceTransformer from a local folder, with every hub download disabled.
 
-    Sets ``HF_HUB_OFFLINE=1`` and ``TRANSFORMERS_OFFLINE=1`` for the process:
-    a model that would need anything from the network fails instead.
+    Loading from a folder is what keeps this offline: nothing is looked up by
+    name. As a second guard it sets ``HF_HUB_OFFLINE=1`` and
+    ``TRANSFORMERS_OFFLINE=1`` for the process, which the Hugging Face
+    libraries read when first imported (so set them yourself if those are
+    imported earlier): a model that needed the network would fail instead.
     """
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"

@@ -92,6 +92,8 @@ class SentenceEmbedder(Featurizer):
     pieces; reviews longer than it are truncated (256 is the model's own
     limit, 128 is about twice as fast). ``cache`` is a folder, ``None`` for
     the default (``<activelearn cache>/embeddings``) or ``False`` to disable.
+    ``model_path`` loads another local sentence-transformers folder; give it
+    its own ``model_name`` too, since the name is part of the cache key.
     """
 
     def __init__(

@@ -83,11 +83,20 @@ def digits(*, split_seed: int = 0) -> Task:
 
 
 def _text_features(name: str) -> Any:
+    """``tfidf`` (the strong default for sentiment) or ``minilm`` sentence embeddings.
+
+    MiniLM embeddings are cached on disk: the first IMDB run embeds for tens
+    of minutes on a 2-core CPU, later runs read the cache.
+    """
     if name == "tfidf":
         from activelearn.features.tfidf import TfidfFeaturizer
 
         return TfidfFeaturizer()
-    raise ConfigError(f"unknown features {name!r}; available: tfidf")
+    if name == "minilm":
+        from activelearn.features.sentence import SentenceEmbedder
+
+        return SentenceEmbedder()
+    raise ConfigError(f"unknown features {name!r}; available: tfidf, minilm")
 
 
 def imdb(

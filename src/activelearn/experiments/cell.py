@@ -85,7 +85,9 @@ def make_splits(spec: dict[str, Any]) -> Splits:
     data: LoadedData = load_dataset(spec["dataset"], spec["split_seed"])
     y = np.asarray(data.y)
     if data.X_test is None or data.y_test is None:
-        rest, test = _stratified(y, spec["test_size"], np.random.default_rng([spec["split_seed"], 2]))
+        rest, test = _stratified(
+            y, spec["test_size"], np.random.default_rng([spec["split_seed"], 2])
+        )
         X_test, y_test = take(data.X, test), y[test]
         X_rest, y_rest = take(data.X, rest), y[rest]
         test_source = f"drawn with split_seed={spec['split_seed']}"
@@ -93,7 +95,9 @@ def make_splits(spec: dict[str, Any]) -> Splits:
         X_test, y_test = data.X_test, np.asarray(data.y_test)
         X_rest, y_rest = data.X, y
         test_source = "the dataset's own test split"
-    pool, val = _stratified(y_rest, spec["validation_size"], np.random.default_rng([spec["seed"], 3]))
+    pool, val = _stratified(
+        y_rest, spec["validation_size"], np.random.default_rng([spec["seed"], 3])
+    )
     info = {
         "n_pool": len(pool),
         "n_validation": len(val),
@@ -166,7 +170,8 @@ def run_al(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         merged = {k: v for k, v in record.items() if k != "epochs"}
         merged.update(probe.extras.get(record["round"], {}))
         merged["round_seconds"] = sum(
-            record.get(k) or 0.0 for k in ("query_seconds", "label_seconds", "fit_seconds", "eval_seconds")
+            record.get(k) or 0.0
+            for k in ("query_seconds", "label_seconds", "fit_seconds", "eval_seconds")
         )
         records.append(merged)
     return {
@@ -201,7 +206,9 @@ class _BatchProbe:
         if event.kind == "queried" and event.round > 0:
             positions = self.loop.pool.positions(event.data["ids"])
             self._batch = positions
-            self.extras.setdefault(event.round, {})["batch_accuracy_before"] = self._batch_accuracy()
+            self.extras.setdefault(event.round, {})["batch_accuracy_before"] = (
+                self._batch_accuracy()
+            )
         elif event.kind == "trained" and self._batch is not None:
             self.extras.setdefault(event.round, {})["batch_accuracy_after"] = self._batch_accuracy()
             self._batch = None

@@ -138,7 +138,11 @@ class ExperimentConfig:
                                     **self.loop,
                                     **self.split,
                                 }
-                                labels = {"dataset": d.label, "learner": lr.label, "strategy": s.label}
+                                labels = {
+                                    "dataset": d.label,
+                                    "learner": lr.label,
+                                    "strategy": s.label,
+                                }
                                 cells.append(Cell("al", spec, labels))
         return cells
 
@@ -179,7 +183,9 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
     if metric not in _METRICS:
         raise ConfigError(f"experiment.metric: {metric!r} is not one of {', '.join(_METRICS)}")
     split = {
-        "validation_size": _size(experiment.get("validation_size", 0.1), "experiment.validation_size"),
+        "validation_size": _size(
+            experiment.get("validation_size", 0.1), "experiment.validation_size"
+        ),
         "test_size": _size(experiment.get("test_size", 0.25), "experiment.test_size"),
         "split_seed": _int(experiment.get("split_seed", 0), "experiment.split_seed", minimum=0),
     }
@@ -246,7 +252,9 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
     target_spec = None
     if target is not None:
         if not isinstance(target, dict):
-            raise ConfigError("target: expected a table like {fraction_of_full = 1.0, split = 'val'}")
+            raise ConfigError(
+                "target: expected a table like {fraction_of_full = 1.0, split = 'val'}"
+            )
         _only(target, _TARGET_KEYS, "target")
         fraction = _number(target.get("fraction_of_full", 1.0), "target.fraction_of_full")
         if not 0 < fraction <= 1.5:
@@ -293,9 +301,7 @@ def _only(table: dict[str, Any], allowed: set[str], where: str) -> None:
         )
 
 
-def _components(
-    grid: dict[str, Any], key: str, available: list[str], what: str
-) -> list[Component]:
+def _components(grid: dict[str, Any], key: str, available: list[str], what: str) -> list[Component]:
     entries = grid.get(key)
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"grid.{key}: give a non-empty list of {what} names or tables")
@@ -309,7 +315,9 @@ def _components(
         params = {k: v for k, v in entry.items() if k not in ("name", "label")}
         name = entry["name"]
         if name not in available:
-            raise ConfigError(f"{where}: unknown {what} {name!r}; available: {', '.join(available)}")
+            raise ConfigError(
+                f"{where}: unknown {what} {name!r}; available: {', '.join(available)}"
+            )
         label = entry.get("label") or _default_label(name, params)
         components.append(Component(name, params, str(label)))
     return components

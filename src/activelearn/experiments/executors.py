@@ -31,7 +31,7 @@ class Executor(ABC):
     def run(self, tasks: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Yield each task's result as soon as it finishes."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most executors hold nothing between runs
         """Release what the executor holds (processes, a cluster connection)."""
 
     def describe(self) -> dict[str, Any]:

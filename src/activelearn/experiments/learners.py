@@ -35,7 +35,9 @@ def check_learner_params(name: str, params: dict[str, Any]) -> None:
         inspect.signature(_FACTORIES[name]).bind(**params)
     except TypeError as exc:
         accepted = ", ".join(inspect.signature(_FACTORIES[name]).parameters)
-        raise ConfigError(f"bad parameters for learner {name!r}: {exc}; accepted: {accepted}") from None
+        raise ConfigError(
+            f"bad parameters for learner {name!r}: {exc}; accepted: {accepted}"
+        ) from None
 
 
 def make_learner(spec: dict[str, Any], seed: int) -> Any:

@@ -81,7 +81,11 @@ def run_grid(
     counts = {"ran": 0, "failed": 0}
     session = {"started": time.time(), **executor.describe()}
     bar = tqdm(
-        total=len(full) + len(al), initial=cached, desc=config.name, unit="cell", disable=not progress
+        total=len(full) + len(al),
+        initial=cached,
+        desc=config.name,
+        unit="cell",
+        disable=not progress,
     )
     audit = output / "runs.jsonl"
 
@@ -90,7 +94,9 @@ def run_grid(
         tasks = [{**c.to_dict(), "context": {"threads": 1, **context(c)}} for c in todo]
         if not tasks:
             return
-        _append(audit, [{"event": "submitted", "key": t["key"], "time": time.time()} for t in tasks])
+        _append(
+            audit, [{"event": "submitted", "key": t["key"], "time": time.time()} for t in tasks]
+        )
         for result in executor.run(tasks):
             cache.put(result)
             ok = result.get("status") == "ok"

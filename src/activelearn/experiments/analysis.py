@@ -123,7 +123,7 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
         "curves": curves,
         "histograms": histograms,
         "cells": [{k: v for k, v in c.items() if k != "group"} for c in cells],
-        "warnings": _warnings(rows, failures),
+        "warnings": _warnings(rows, failures) + _cell_warnings(ok),
         "failures": failures,
         "counts": {
             "planned": len(manifest["cells"]),
@@ -268,6 +268,18 @@ def _histograms(members: list[dict[str, Any]]) -> list[dict[str, int]]:
             for label, count in histogram.items():
                 rounds[i][label] = rounds[i].get(label, 0) + count
     return rounds
+
+
+def _cell_warnings(results: list[dict[str, Any]]) -> list[str]:
+    """Warnings raised inside cells (e.g. a solver that did not converge), by message."""
+    cells_per_message: dict[str, int] = defaultdict(int)
+    for r in results:
+        for w in r.get("warnings", []):
+            cells_per_message[w["message"].splitlines()[0][:200]] += 1
+    return [
+        f"{n} cell(s) raised: {message}"
+        for message, n in sorted(cells_per_message.items(), key=lambda item: -item[1])
+    ]
 
 
 def _warnings(rows: list[dict[str, Any]], failures: list[dict[str, Any]]) -> list[str]:

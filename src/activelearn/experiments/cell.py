@@ -20,6 +20,9 @@ import socket
 import sys
 import time
 import traceback
+import warnings
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,11 +69,17 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
         "started": started,
     }
     try:
-        with _threads(task.get("context", {}).get("threads", 1)):
+        with (
+            _threads(task.get("context", {}).get("threads", 1)),
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always")
             if task["kind"] == "full":
                 result.update(run_full(task["spec"]))
             else:
                 result.update(run_al(task["spec"], task.get("context", {})))
+        # Kept with the result rather than printed over the progress bar (e.g. convergence).
+        result["warnings"] = _distinct(f"{w.category.__name__}: {w.message}" for w in caught)
         result["status"] = "ok"
     except Exception as exc:  # noqa: BLE001 - one failing cell must not kill the grid
         result["status"] = "error"
@@ -78,6 +87,12 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
         result["traceback"] = traceback.format_exc()
     result["seconds"] = time.time() - started
     return result
+
+
+def _distinct(messages: Iterable[str], limit: int = 10) -> list[dict[str, Any]]:
+    """Distinct warning messages with how often each was raised (the first ``limit``)."""
+    counts = Counter(messages)
+    return [{"message": m, "count": n} for m, n in counts.most_common(limit)]
 
 
 def make_splits(spec: dict[str, Any]) -> Splits:

@@ -66,3 +66,18 @@ def test_target_stops_at_the_full_data_metric(make_config, tmp_path):
             assert all(h["accuracy"] < r["target_value"] for h in r["history"][:-1])
         else:
             assert last["n_labeled"] == 300
+
+
+def test_cells_whose_full_data_model_failed_are_recorded_as_failed(make_config, tmp_path):
+    path = make_config(tmp_path, extra="\n[target]\nfraction_of_full = 1.0\n")
+    text = path.read_text().replace(
+        '{name = "synthetic", n_samples = 400, n_features = 8, weights = [0.75, 0.25]}',
+        '{name = "csv", path = "/missing.csv", label_column = "y"}',
+    )
+    path.write_text(text)
+    outcome = run_grid(load_config(path), tmp_path / "run", LocalExecutor(1), progress=False)
+    assert (outcome.total, outcome.failed) == (6, 6)
+    _, results = load_results(tmp_path / "run")
+    al = [r for r in results if r["kind"] == "al"]
+    assert len(al) == 4
+    assert all("full-data model failed" in r["error"] for r in al)

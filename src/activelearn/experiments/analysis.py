@@ -123,7 +123,7 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
         "curves": curves,
         "histograms": histograms,
         "cells": [{k: v for k, v in c.items() if k != "group"} for c in cells],
-        "warnings": _warnings(rows, failures) + _cell_warnings(ok),
+        "warnings": _protocol_warnings(manifest) + _warnings(rows, failures) + _cell_warnings(ok),
         "failures": failures,
         "counts": {
             "planned": len(manifest["cells"]),
@@ -186,6 +186,8 @@ def _cell_numbers(
         "batch_accuracy_after": float(np.mean(after)) if after else None,
         "histograms": [r["class_histogram"] for r in history],
         "stop_reason": result["stop_reason"],
+        "reached_target": result.get("target_value") is not None
+        and "reached" in (result["stop_reason"] or ""),
         "target_value": result.get("target_value"),
         **reach,
     }
@@ -210,6 +212,8 @@ def _row(members: list[dict[str, Any]], randoms: list[dict[str, Any]]) -> dict[s
         values = [c[name] for c in members if c[name] is not None]
         row[f"{name}_mean"] = float(np.mean(values)) if values else None
         row[f"{name}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    targeted = [c for c in members if c["target_value"] is not None]
+    row["target_reached"] = sum(c["reached_target"] for c in targeted) if targeted else None
     for fraction in THRESHOLDS:
         name = f"labels_to_{round(fraction * 100)}"
         row[f"{name}_reached"] = sum(c[name] is not None for c in members)
@@ -268,6 +272,15 @@ def _histograms(members: list[dict[str, Any]]) -> list[dict[str, int]]:
             for label, count in histogram.items():
                 rounds[i][label] = rounds[i].get(label, 0) + count
     return rounds
+
+
+def _protocol_warnings(manifest: dict[str, Any]) -> list[str]:
+    if (manifest.get("target") or {}).get("split") == "test":
+        return [
+            "runs stopped as soon as TEST accuracy reached the target (reproducing an "
+            "article's protocol): a decision taken on the test set makes its scores optimistic"
+        ]
+    return []
 
 
 def _cell_warnings(results: list[dict[str, Any]]) -> list[str]:

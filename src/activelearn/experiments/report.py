@@ -39,6 +39,7 @@ _COLUMNS: list[tuple[str, str, str]] = [
     ("labels to 95%", "labels_to_95", "reach"),
     ("labels to 99%", "labels_to_99", "reach"),
     ("labels used / pool", "labels_used", "share"),
+    ("target reached", "target_reached", "target"),
     ("ΔAULC vs random", "aulc_diff", "signed"),
     ("Wilcoxon p", "p_value", "p"),
     ("query s", "query_seconds", "time"),
@@ -87,6 +88,9 @@ def _cell(row: dict[str, Any], key: str, kind: str) -> str:
         return f"{_pm(row[f'{key}_mean'], row[f'{key}_std'], digits=0)} ({reached}/{total})"
     if kind == "share":
         return f"{row['labels_used_mean']:.0f} / {row['n_pool']}"
+    if kind == "target":
+        reached = row["target_reached"]
+        return "" if reached is None else f"{reached}/{len(row['seeds'])}"
     if kind == "signed":
         vs = row["vs_random"]
         return "" if vs is None else f"{vs['aulc_diff_mean']:+.4f}"
@@ -125,6 +129,8 @@ def _figures(summary: dict[str, Any], directory: Path) -> dict[str, list[tuple[s
         stem = f"{index:02d}_{_slug(block)}"
         curve = directory / f"{stem}_curves.png"
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        if len(rows) > 10:  # the default colour cycle repeats after 10
+            ax.set_prop_cycle(color=plt.cm.viridis([i / (len(rows) - 1) for i in range(len(rows))]))
         for row in rows:
             c = summary["curves"][row["id"]]
             ax.plot(c["n_labeled"], c["mean"], label=row["strategy"], marker=".", linewidth=1.4)
@@ -142,13 +148,17 @@ def _figures(summary: dict[str, Any], directory: Path) -> dict[str, list[tuple[s
         plt.close(fig)
 
         hist = directory / f"{stem}_histograms.png"
-        fig, axes = plt.subplots(1, len(rows), figsize=(3.2 * len(rows), 3.0), squeeze=False)
-        for ax, row in zip(axes[0], rows, strict=True):
+        ncols = min(4, len(rows))
+        nrows = -(-len(rows) // ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False)
+        for ax in axes.flat[len(rows) :]:
+            ax.set_visible(False)
+        for ax, row in zip(axes.flat, rows, strict=False):
             _stacked(ax, summary["histograms"][row["id"]])
             ax.set_title(row["strategy"], fontsize=9)
-            ax.set_xlabel("round (0 = seed set)")
-        axes[0][0].set_ylabel("share of the queried batch")
-        axes[0][-1].legend(fontsize=6, title="class", title_fontsize=7, loc="upper right")
+            ax.set_xlabel("round (0 = seed set)", fontsize=8)
+        axes[0][0].set_ylabel("share of the batch")
+        axes[0][0].legend(fontsize=6, title="class", title_fontsize=7, loc="upper right")
         fig.tight_layout()
         fig.savefig(hist, dpi=150)
         plt.close(fig)

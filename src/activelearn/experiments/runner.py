@@ -117,6 +117,13 @@ def run_grid(
             full_by_seed = {_full_id(c.spec): cache.get(c.key) for c in full}
             ready = [c for c in al if full_by_seed.get(_full_id(c.spec)) is not None]
             run(ready, lambda cell: {"full": full_by_seed[_full_id(cell.spec)]})
+            for cell in (c for c in al if full_by_seed.get(_full_id(c.spec)) is None):
+                message = "its full-data model failed, so its target is unknown"
+                cache.put({**cell.to_dict(), "status": "error", "error": message})
+                _append(audit, [{"event": "failed", "key": cell.key, "time": time.time(),
+                                 "error": message}])  # fmt: skip
+                counts["failed"] += 1
+                bar.update(1)
     finally:
         bar.close()
         session.update(finished=time.time(), **counts)

@@ -145,7 +145,6 @@ class ActiveLearningLoop:
         self.stop_reason: str | None = None
         self._subscribers: list[Callable[[Event], None]] = []
         self._validation_probabilities: np.ndarray | None = None
-        self._candidate_probabilities: np.ndarray | None = None
         self._pending: tuple[int, np.ndarray, dict[str, Any]] | None = None
         if self.run_dir is not None:
             self._open_run_dir(resume)
@@ -259,9 +258,8 @@ class ActiveLearningLoop:
         """Compute exactly what ``strategy.requires`` for the candidates, in batches."""
         needs = strategy.requires
         fields: dict[str, Any] = {"size": len(candidates), "classes": self.pool.classes}
-        watch_pool = any(getattr(c, "uses_pool_probabilities", False) for c in self.stopping)
-        if PROBABILITIES in needs or watch_pool:
-            fields["probabilities"] = self._candidate_probabilities = self._predict(candidates)
+        if PROBABILITIES in needs:
+            fields["probabilities"] = self._predict(candidates)
         if EMBEDDINGS in needs:
             fields["embeddings"] = self._embed(candidates, strategy)
         if LABELED_EMBEDDINGS in needs:
@@ -398,7 +396,7 @@ class ActiveLearningLoop:
             n_labeled=n_labeled,
             n_unlabeled=len(self.pool.unlabeled_indices),
             record=record,
-            candidate_probabilities=self._candidate_probabilities,
+            predict_pool=self._predict,
         )
         for criterion in self.stopping:
             reason = criterion.should_stop(state)

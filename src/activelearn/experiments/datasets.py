@@ -13,10 +13,8 @@ they take paths, never open files handed over by the driver.
 from __future__ import annotations
 
 import functools
-import gzip
 import inspect
 import json
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +38,8 @@ class LoadedData:
     X_test: Any = None
     y_test: np.ndarray | None = None
     description: str = ""
+    # Divide X by this (as float32) after subsampling: images stay uint8 until then.
+    pixel_max: float | None = None
 
 
 _LOADERS: dict[str, Callable[..., LoadedData]] = {}
@@ -87,6 +87,9 @@ def _load_cached(spec_json: str, split_seed: int) -> LoadedData:
     X_test, y_test = data.X_test, data.y_test
     if X_test is not None and y_test is not None:
         X_test, y_test = _limit(X_test, y_test, limits.get("test_limit"), rng)
+    if data.pixel_max is not None:
+        X = X.astype(np.float32) / np.float32(data.pixel_max)
+        X_test = X_test.astype(np.float32) / np.float32(data.pixel_max)
     return LoadedData(X, y, X_test, y_test, data.description)
 
 
@@ -145,43 +148,51 @@ def digits() -> LoadedData:
 
 @dataset("fashion_mnist")
 def fashion_mnist(path: str = FASHION_MNIST_DIR, flatten: bool = True) -> LoadedData:
-    """Fashion-MNIST from the original gzipped IDX files (60k train, 10k test), pixels in [0, 1].
+    """Fashion-MNIST (60k train, 10k test) via :mod:`activelearn.data.fashion_mnist`.
 
+    Pixels become float32 in [0, 1] after ``train_limit``/``test_limit``;
     ``flatten=False`` keeps ``N x 1 x 28 x 28`` for convolutional learners.
     """
-    root = Path(path)
-    parts = []
-    for prefix in ("train", "t10k"):
-        images = _read_idx(root / f"{prefix}-images-idx3-ubyte.gz")
-        labels = _read_idx(root / f"{prefix}-labels-idx1-ubyte.gz")
-        X = images.astype(np.float32) / 255.0
-        parts.append((X.reshape(len(X), -1) if flatten else X[:, None], labels.astype(np.int64)))
-    (X, y), (X_test, y_test) = parts
-    return LoadedData(X, y, X_test, y_test, description=f"Fashion-MNIST from {root}")
+    from activelearn.data.fashion_mnist import load_fashion_mnist
+
+    train, test = load_fashion_mnist(path)
+    return _images(train, test, (1, 28, 28), flatten, f"Fashion-MNIST from {path}")
 
 
 @dataset("cifar10")
-def cifar10(path: str = "cifar-10-batches-py", flatten: bool = True) -> LoadedData:
-    """CIFAR-10 from the python pickles (``data_batch_1..5``, ``test_batch``), pixels in [0, 1]."""
-    root = Path(path)
-    if not (root / "test_batch").exists():
-        raise DataError(
-            f"CIFAR-10 not found at {root}: download cifar-10-python.tar.gz from "
-            "https://www.cs.toronto.edu/~kriz/cifar.html, unpack it and set `path`"
-        )
+def cifar10(path: str | None = None, flatten: bool = True) -> LoadedData:
+    """CIFAR-10 (50k train, 10k test) via :mod:`activelearn.data.cifar` (a restricted unpickler).
 
-    def read(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        blocks = []
-        for name in names:
-            with (root / name).open("rb") as handle:
-                blocks.append(pickle.load(handle, encoding="bytes"))
-        X = np.concatenate([b[b"data"] for b in blocks]).astype(np.float32) / 255.0
-        y = np.concatenate([b[b"labels"] for b in blocks]).astype(np.int64)
-        return (X if flatten else X.reshape(-1, 3, 32, 32)), y
+    ``path``: the ``cifar-10-python.tar.gz`` archive or the extracted folder
+    (default: ``ACTIVELEARN_CIFAR10``). ``flatten=False`` gives ``N x 3 x 32 x 32``.
+    """
+    from activelearn.data.cifar import load_cifar10
 
-    X, y = read([f"data_batch_{i}" for i in range(1, 6)])
-    X_test, y_test = read(["test_batch"])
-    return LoadedData(X, y, X_test, y_test, description=f"CIFAR-10 from {root}")
+    train, test = load_cifar10(path)
+    chw = (lambda X: X.transpose(0, 3, 1, 2)) if not flatten else None
+    return _images(train, test, (3, 32, 32), flatten, f"CIFAR-10 from {path}", chw)
+
+
+def _images(
+    train: Any,
+    test: Any,
+    shape: tuple[int, ...],
+    flatten: bool,
+    description: str,
+    to_channels_first: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> LoadedData:
+    """uint8 images as learner inputs: flat rows, or ``N x C x H x W``; scaled after limits."""
+
+    def arrange(X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        if flatten:
+            return X.reshape(len(X), -1)
+        return to_channels_first(X) if to_channels_first else X.reshape(len(X), *shape)
+
+    return LoadedData(
+        arrange(train.X), np.asarray(train.labels), arrange(test.X), np.asarray(test.labels),
+        description=description, pixel_max=255,
+    )  # fmt: skip
 
 
 @dataset("csv")
@@ -224,14 +235,3 @@ def imdb(path: str | None = None) -> LoadedData:
         list(train.X), np.asarray(train.labels), list(test.X), np.asarray(test.labels),
         description="IMDB reviews",
     )  # fmt: skip
-
-
-def _read_idx(path: Path) -> np.ndarray:
-    """An IDX file (the MNIST format): magic, dimensions, then unsigned bytes."""
-    if not path.exists():
-        raise DataError(f"{path} not found: point `path` at the directory with the IDX .gz files")
-    with gzip.open(path, "rb") as handle:
-        data = handle.read()
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)

@@ -23,11 +23,10 @@ def test_limits_subsample_stratified_and_reproducibly():
 def test_csv_text_and_feature_columns(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("text,f1,f2,label\ngood film,1,2,pos\nbad film,3,4,neg\n,5,6,pos\nmeh,7,8,\n")
-    text = load_dataset({"name": "csv", "params": {"path": str(path), "label_column": "label",
-                                                    "text_column": "text"}})  # fmt: skip
+    common = {"path": str(path), "label_column": "label"}
+    text = load_dataset({"name": "csv", "params": {**common, "text_column": "text"}})
     assert text.X == ["good film", "bad film", ""] and text.y.tolist() == ["pos", "neg", "pos"]
-    numeric = load_dataset({"name": "csv", "params": {"path": str(path), "label_column": "label",
-                                                       "feature_columns": ["f1", "f2"]}})  # fmt: skip
+    numeric = load_dataset({"name": "csv", "params": {**common, "feature_columns": ["f1", "f2"]}})
     assert numeric.X.shape == (3, 2)
     with pytest.raises(ActiveLearnError, match="no column 'nope'"):
         load_dataset({"name": "csv", "params": {"path": str(path), "label_column": "nope"}})

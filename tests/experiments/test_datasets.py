@@ -55,3 +55,17 @@ def test_learners_fit_and_take_the_seed():
     tfidf = make_learner({"name": "tfidf_logreg", "params": {"min_df": 1}}, seed=0)
     assert tfidf.fit(texts, labels).predict(["fun film"]).tolist() == ["pos"]
     assert tfidf.steps[-1][1].random_state == 0
+
+
+def test_torch_mlp_learner_gets_shape_and_classes():
+    pytest.importorskip("activelearn.learners.models")
+    data = load_dataset({"name": "synthetic", "params": {"n_samples": 300, "n_classes": 3}})
+    model = make_learner(
+        {"name": "mlp", "params": {"hidden": [16], "max_epochs": 3}},
+        seed=0,
+        input_shape=data.X.shape[1:],
+        classes=[0, 1, 2],
+    )
+    probabilities = model.fit(data.X, data.y).predict_proba(data.X)
+    assert probabilities.shape == (300, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)

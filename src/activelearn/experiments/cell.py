@@ -14,6 +14,7 @@ random baseline and the full-data model of a seed see exactly these splits.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import platform
 import socket
@@ -131,11 +132,14 @@ def make_splits(spec: dict[str, Any]) -> Splits:
 def run_full(spec: dict[str, Any]) -> dict[str, Any]:
     """The full-data model: the same learner trained on every pool item, evaluated like a round."""
     splits = make_splits(spec)
-    learner = make_learner(spec["learner"], spec["seed"])
+    learner = _learner(spec, splits)
+    kwargs = {}
+    if _accepts(learner.fit, "validation"):  # the loop passes validation the same way
+        kwargs["validation"] = (splits.X_val, splits.y_val)
     start = time.perf_counter()
-    learner.fit(splits.X_pool, splits.y_pool)
+    learner.fit(splits.X_pool, splits.y_pool, **kwargs)
     fit_seconds = time.perf_counter() - start
-    classes = np.unique(np.concatenate([splits.y_pool, splits.y_test]))
+    classes = _classes(splits)
     test = _evaluate(learner, splits.X_test, splits.y_test, classes)
     val = _evaluate(learner, splits.X_val, splits.y_val, classes)
     return {
@@ -150,8 +154,8 @@ def run_full(spec: dict[str, Any]) -> dict[str, Any]:
 def run_al(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """One active-learning run; ``context["full"]`` holds the full-data result for a target."""
     splits = make_splits(spec)
-    pool = Pool(splits.X_pool, hidden_labels=splits.y_pool)
-    learner = make_learner(spec["learner"], spec["seed"])
+    pool = Pool(splits.X_pool, hidden_labels=splits.y_pool, classes=_classes(splits))
+    learner = _learner(spec, splits)
     stopping = []
     target_value = None
     if spec.get("target"):
@@ -243,6 +247,24 @@ class _BatchProbe:
         assert self._batch is not None
         predicted = self._predict(self.loop.pool.subset(self._batch))
         return float(np.mean(predicted == self.loop.pool.hidden_labels[self._batch]))
+
+
+def _classes(splits: Splits) -> np.ndarray:
+    return np.unique(np.concatenate([splits.y_pool, splits.y_val, splits.y_test]))
+
+
+def _learner(spec: dict[str, Any], splits: Splits) -> Any:
+    shape = tuple(np.shape(splits.X_pool)[1:]) if hasattr(splits.X_pool, "shape") else ()
+    return make_learner(
+        spec["learner"], spec["seed"], input_shape=shape, classes=_classes(splits).tolist()
+    )
+
+
+def _accepts(function: Any, name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _probabilities(learner: Any, X: Any, classes: np.ndarray) -> np.ndarray:

@@ -6,9 +6,12 @@ so the active-learning run and its full-data model share the same recipe.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from activelearn.errors import ConfigError
 
@@ -32,7 +35,7 @@ def available_learners() -> list[str]:
 def check_learner_params(name: str, params: dict[str, Any]) -> None:
     """Raise :class:`ConfigError` when ``params`` do not fit the factory's signature."""
     try:
-        inspect.signature(_FACTORIES[name]).bind(**params)
+        inspect.signature(_FACTORIES[name]).bind_partial(**params)
     except TypeError as exc:
         accepted = ", ".join(inspect.signature(_FACTORIES[name]).parameters)
         raise ConfigError(
@@ -40,12 +43,23 @@ def check_learner_params(name: str, params: dict[str, Any]) -> None:
         ) from None
 
 
-def make_learner(spec: dict[str, Any], seed: int) -> Any:
-    """A fresh learner from its ``{"name", "params"}`` spec; ``seed`` feeds its randomness."""
+def make_learner(
+    spec: dict[str, Any],
+    seed: int,
+    *,
+    input_shape: tuple[int, ...] = (),
+    classes: list[Any] | None = None,
+) -> Any:
+    """A fresh learner from its ``{"name", "params"}`` spec.
+
+    ``seed`` feeds the learner's randomness; factories that build a network
+    also get the shape of one input item and the classes.
+    """
     factory = _FACTORIES[spec["name"]]
     params = dict(spec.get("params", {}))
-    if "random_state" in inspect.signature(factory).parameters:
-        params.setdefault("random_state", seed)
+    accepted = inspect.signature(factory).parameters
+    context = {"random_state": seed, "input_shape": input_shape, "classes": classes}
+    params.update({k: v for k, v in context.items() if k in accepted and k not in params})
     return factory(**params)
 
 
@@ -99,23 +113,75 @@ def tfidf_logreg(
 
 
 @learner("mlp")
-def mlp(**params: Any) -> Any:
-    """A PyTorch MLP from :mod:`activelearn.learners.models` (the torch learners)."""
-    return _torch_model("mlp", params)
+def mlp(
+    hidden: list[int] | None = None,
+    dropout: float = 0.5,
+    max_epochs: int = 20,
+    batch_size: int = 64,
+    learning_rate: float | None = None,
+    patience: int | None = 4,
+    *,
+    input_shape: tuple[int, ...],
+    classes: list[Any],
+    random_state: int = 0,
+) -> Any:
+    """A PyTorch MLP (:class:`activelearn.learners.models.MLP`) on flat features, on the CPU."""
+    from activelearn.learners.models import MLP
+
+    n_features = int(np.prod(input_shape))
+    module = functools.partial(
+        MLP, n_features, len(classes), hidden=tuple(hidden or (128,)), dropout=dropout
+    )
+    return _torch_learner(module, classes, random_state, max_epochs, batch_size, learning_rate,
+                          patience)  # fmt: skip
 
 
 @learner("cnn")
-def cnn(**params: Any) -> Any:
-    """A small PyTorch CNN from :mod:`activelearn.learners.models` (the torch learners)."""
-    return _torch_model("cnn", params)
+def cnn(
+    channels: list[int] | None = None,
+    hidden: int = 128,
+    dropout: float = 0.5,
+    max_epochs: int = 10,
+    batch_size: int = 64,
+    learning_rate: float | None = None,
+    patience: int | None = 3,
+    *,
+    input_shape: tuple[int, ...],
+    classes: list[Any],
+    random_state: int = 0,
+) -> Any:
+    """A small PyTorch CNN (:class:`activelearn.learners.models.SmallCNN`) on ``N x C x H x W``.
 
+    Use it with an image dataset loaded with ``flatten = false``.
+    """
+    from activelearn.learners.models import SmallCNN
 
-def _torch_model(name: str, params: dict[str, Any]) -> Any:
-    try:
-        from activelearn.learners import models
-    except ImportError:
+    if len(input_shape) != 3:
         raise ConfigError(
-            f"learner {name!r} needs the PyTorch learners (activelearn.learners.models), "
-            "which this version of activelearn does not have yet"
-        ) from None
-    return models.make_model(name, **params)
+            f"learner 'cnn' needs images (C x H x W per item), got items of shape {input_shape}: "
+            "load the dataset with flatten = false"
+        )
+    module = functools.partial(
+        SmallCNN, len(classes), in_channels=input_shape[0], channels=tuple(channels or (32, 64)),
+        hidden=hidden, dropout=dropout,
+    )  # fmt: skip
+    return _torch_learner(module, classes, random_state, max_epochs, batch_size, learning_rate,
+                          patience)  # fmt: skip
+
+
+def _torch_learner(
+    module: Callable[[], Any],
+    classes: list[Any],
+    seed: int,
+    max_epochs: int,
+    batch_size: int,
+    learning_rate: float | None,
+    patience: int | None,
+) -> Any:
+    """A :class:`TorchLearner` on the CPU, one thread (cells run in parallel), early stopping."""
+    from activelearn.learners.torch_trainer import TorchLearner
+
+    return TorchLearner(
+        module, max_epochs=max_epochs, batch_size=batch_size, learning_rate=learning_rate,
+        patience=patience, classes=classes, seed=seed, device="cpu",
+    )  # fmt: skip

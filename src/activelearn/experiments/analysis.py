@@ -114,8 +114,14 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
         rows.append(row)
         curves[row["id"]] = _mean_curve(members, metric)
         histograms[row["id"]] = _histograms(members)
-    rows.sort(key=lambda r: (r["dataset"], r["learner"], r["batch_size"], str(r["budget"]),
-                             r["strategy"] != "random", r["strategy"]))  # fmt: skip
+    # Blocks and strategies in the config's order, random first in each block.
+    order: dict[str, int] = {}
+    for cell in manifest["cells"]:
+        for label in cell["labels"].values():
+            order.setdefault(label, len(order))
+    rows.sort(key=lambda r: (order.get(r["dataset"], 0), order.get(r["learner"], 0),
+                             r["batch_size"], str(r["budget"]), r["strategy"] != "random",
+                             order.get(r["strategy"], 0)))  # fmt: skip
     return {
         "name": manifest["name"],
         "metric": metric,

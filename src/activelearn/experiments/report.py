@@ -16,6 +16,7 @@ import base64
 import html
 import json
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -128,21 +129,23 @@ def _figures(summary: dict[str, Any], directory: Path) -> dict[str, list[tuple[s
     for index, (block, rows) in enumerate(blocks.items()):
         stem = f"{index:02d}_{_slug(block)}"
         curve = directory / f"{stem}_curves.png"
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig, ax = plt.subplots(figsize=(7.4, 4.2))
         if len(rows) > 10:  # the default colour cycle repeats after 10
             ax.set_prop_cycle(color=plt.cm.viridis([i / (len(rows) - 1) for i in range(len(rows))]))
         for row in rows:
             c = summary["curves"][row["id"]]
             ax.plot(c["n_labeled"], c["mean"], label=row["strategy"], marker=".", linewidth=1.4)
-            ax.fill_between(c["n_labeled"], c["low"], c["high"], alpha=0.2)
+            ax.fill_between(
+                c["n_labeled"], c["low"], c["high"], alpha=0.2 if len(rows) < 5 else 0.08
+            )
         full = rows[0]["full_mean"]
         if full is not None:
             ax.axhline(full, color="black", linestyle="--", linewidth=1, label="full data")
         ax.set_xlabel("labels")
         ax.set_ylabel(f"test {summary['metric']}")
-        ax.set_title(block, fontsize=9)
+        ax.set_title("\n".join(textwrap.wrap(block, 70)), fontsize=8)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
         fig.tight_layout()
         fig.savefig(curve, dpi=150)
         plt.close(fig)

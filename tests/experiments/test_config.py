@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from activelearn.errors import ConfigError
-from activelearn.experiments.config import load_config, parse_config
+from activelearn.experiments.config import labels_for_budget, load_config, parse_config
 
 
 def base() -> dict:
@@ -83,6 +83,8 @@ def test_money_budget_buys_labels_at_the_cost_per_label(tmp_path, make_config):
     path = make_config(tmp_path, budget=120, extra="cost_per_label = 2.0\n")
     config = load_config(path)
     assert config.loop["cost_per_label"] == 2.0
+    assert labels_for_budget(100, 0.05) == 2000  # 100 // 0.05 == 1999.0 in floating point
+    assert labels_for_budget(None, 0.05) is None
     with pytest.raises(ConfigError, match="buys 5 labels"):
         load_config(make_config(tmp_path, budget=10, extra="cost_per_label = 2.0\n"))
 

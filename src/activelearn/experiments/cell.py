@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from activelearn.data.pool import Pool, take
+from activelearn.experiments.config import labels_for_budget
 from activelearn.experiments.datasets import LoadedData, load_dataset
 from activelearn.experiments.learners import make_learner
 from activelearn.loop import ActiveLearningLoop, Event
@@ -173,7 +174,7 @@ def run_al(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         initial_size=spec["initial_size"],
         initial_method=spec["initial_method"],
         max_rounds=spec["max_rounds"],
-        max_labels=None if budget is None else int(budget // spec["cost_per_label"]),
+        max_labels=labels_for_budget(budget, spec["cost_per_label"]),
         stopping=stopping,
         validation=(splits.X_val, splits.y_val),
         test=(splits.X_test, splits.y_test),

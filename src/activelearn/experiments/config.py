@@ -238,7 +238,7 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
             f"loop.initial_method: {loop_spec['initial_method']!r} is not 'random' or 'balanced'"
         )
     for i, budget in enumerate(budgets):
-        labels_budget = _labels_for(budget, loop_spec["cost_per_label"])
+        labels_budget = labels_for_budget(budget, loop_spec["cost_per_label"])
         if labels_budget is not None and labels_budget < max(loop_spec["initial_size"], 1):
             raise ConfigError(
                 f"grid.budgets[{i}]: {budget} buys {labels_budget} labels, fewer than "
@@ -280,9 +280,12 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
     )
 
 
-def _labels_for(budget: int | None, cost_per_label: float) -> int | None:
-    """Labels a budget buys: budgets are in labels at cost 1, in money otherwise."""
-    return None if budget is None else int(budget // cost_per_label)
+def labels_for_budget(budget: float | None, cost_per_label: float) -> int | None:
+    """Labels a budget buys: budgets are in labels at cost 1, in money otherwise.
+
+    The small tolerance keeps float division honest: $100 at $0.05 buys 2,000, not 1,999.
+    """
+    return None if budget is None else int(budget / cost_per_label + 1e-9)
 
 
 def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:

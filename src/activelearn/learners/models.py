@@ -178,8 +178,10 @@ class RandomFlipCrop:
 def imdb_bilstm_learner(**overrides: Any) -> TorchLearner:
     """A :class:`~activelearn.learners.torch_trainer.TorchLearner` with the Keras tutorial's
     recipe: the BiLSTM, RMSprop, batch 256, up to 20 epochs, early stopping with patience 4
-    on validation loss, warm start across rounds. Keyword arguments override any setting."""
+    on validation loss, warm start across rounds. Keyword arguments override any setting
+    (``module_factory`` too, for a smaller vocabulary)."""
     settings: dict[str, Any] = {
+        "module_factory": BiLSTMClassifier,
         "optimizer": "rmsprop",
         "batch_size": 256,
         "max_epochs": 20,
@@ -188,4 +190,4 @@ def imdb_bilstm_learner(**overrides: Any) -> TorchLearner:
         "classes": (0, 1),
     }
     settings.update(overrides)
-    return TorchLearner(BiLSTMClassifier, **settings)
+    return TorchLearner(**settings)

@@ -50,7 +50,7 @@ class Pool:
         self.ids = np.asarray(ids if ids is not None else np.arange(n))
         if len(self.ids) != n:
             raise DataError(f"got {len(self.ids)} ids for {n} items: pass one id per item")
-        if len(np.unique(self.ids)) != n:
+        if len({str(key) for key in self.ids.tolist()}) != n:
             raise DataError("item ids must be unique")
         self.hidden_labels = None if hidden_labels is None else np.asarray(hidden_labels)
         if self.hidden_labels is not None and len(self.hidden_labels) != n:
@@ -62,7 +62,8 @@ class Pool:
         self.classes = np.asarray(classes)
         self._labels = np.empty(n, dtype=object)
         self._labeled = np.zeros(n, dtype=bool)
-        self._position = {key: i for i, key in enumerate(self.ids.tolist())}
+        # Ids are matched by their text form, so ids read back from JSON or CSV find their items.
+        self._position = {str(key): i for i, key in enumerate(self.ids.tolist())}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -80,27 +81,41 @@ class Pool:
         """Labels of the labeled items, in ``labeled_indices`` order, as the classes' dtype."""
         return self._labels[self._labeled].astype(self.classes.dtype)
 
+    def labels_of(self, positions: np.ndarray) -> np.ndarray:
+        """Labels at pool positions (which must be labeled)."""
+        return self._labels[positions].astype(self.classes.dtype)
+
+    def is_labeled(self, positions: np.ndarray) -> np.ndarray:
+        return self._labeled[positions]
+
     def positions(self, ids: Sequence[Any]) -> np.ndarray:
         """Pool positions of item ids; a clear error for an id the pool does not hold."""
         try:
-            return np.array([self._position[key] for key in np.asarray(ids).tolist()], dtype=int)
+            return np.array([self._position[str(key)] for key in list(ids)], dtype=int)
         except KeyError as exc:
             raise DataError(f"item id {exc.args[0]!r} is not in the pool") from None
 
     def add_labels(self, indices: Sequence[int], labels: Sequence[Any]) -> None:
         """Record labels for pool positions; labels must be among the pool's classes."""
         indices = np.asarray(indices, dtype=int)
-        labels = np.asarray(labels)
         if len(indices) != len(labels):
             raise DataError(f"got {len(labels)} labels for {len(indices)} items")
-        unknown = sorted({str(v) for v in labels.tolist()} - {str(c) for c in self.classes})
+        self._labels[indices] = self.coerce_labels(labels)
+        self._labeled[indices] = True
+
+    def coerce_labels(self, labels: Sequence[Any]) -> np.ndarray:
+        """Map labels to the pool's classes by their text form, so "1" from a CSV matches 1.
+
+        Raises :class:`DataError` naming any label outside the class set.
+        """
+        by_text = {str(c): c for c in self.classes.tolist()}
+        unknown = sorted({str(v) for v in labels} - set(by_text))
         if unknown:
             raise DataError(
                 f"labels {unknown} are not among the classes {self.classes.tolist()}: "
                 "fix the labels or declare the classes when creating the pool"
             )
-        self._labels[indices] = np.asarray(labels, dtype=self.classes.dtype)
-        self._labeled[indices] = True
+        return np.array([by_text[str(v)] for v in labels], dtype=self.classes.dtype)
 
     def subset(self, indices: np.ndarray) -> Any:
         """Learner inputs for pool positions ``indices``."""

@@ -1,0 +1,514 @@
+"""The active-learning loop: query the pool, get labels, fit, evaluate, until told to stop.
+
+Round 0 labels the initial seed and fits on it; every later round queries a
+batch, labels it, refits and evaluates. With a ``run_dir`` every query and
+every answer is appended to ``labels.jsonl`` (flushed to disk) before the
+loop acts on it, and the history is rewritten after each round, so a run
+stopped at any point (a crash, Ctrl-C, labels still with people) resumes
+where it stopped without losing or repeating a label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from activelearn.data.pool import Pool, n_rows
+from activelearn.errors import ConfigError, DataError, LabelsPending, ResumeError
+from activelearn.history import History
+from activelearn.learners.base import can_embed, can_sample
+from activelearn.metrics import align_columns, classification_metrics
+from activelearn.oracles import Oracle, SimulatedOracle
+from activelearn.stopping import LoopState, StoppingCriterion
+from activelearn.strategies import ModelOutputs, QueryStrategy, make_strategy
+from activelearn.strategies.base import (
+    EMBEDDINGS,
+    LABELED_EMBEDDINGS,
+    PROBABILITIES,
+    SAMPLES,
+    VALIDATION,
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the loop did; progress bars, reports and the web app subscribe to these.
+
+    Kinds: ``round_started``, ``scoring`` (``done``/``total`` items scored),
+    ``queried``, ``labeled``, ``trained``, ``evaluated``, ``stopped`` (``reason``).
+    """
+
+    kind: str
+    round: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LabeledSet:
+    """Held-out data with labels: the validation set (decisions) or the test set (reports)."""
+
+    X: Any
+    y: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.y = np.asarray(self.y)
+        if n_rows(self.X) != len(self.y):
+            raise DataError(f"held-out set has {n_rows(self.X)} items but {len(self.y)} labels")
+
+
+class ActiveLearningLoop:
+    """Pool-based active learning with any learner, strategy and oracle.
+
+    Parameters
+    ----------
+    pool, learner, strategy:
+        The items, anything with ``fit``/``predict_proba``, and a strategy
+        instance or registered name (``strategy_params`` go to its constructor).
+    oracle:
+        Defaults to a :class:`SimulatedOracle` reading the pool's hidden labels.
+    batch_size, initial_size, initial_method:
+        Labels per round; the seed size and how it is drawn: ``"random"``,
+        ``"balanced"`` (per class; simulation only, it reads hidden labels) or
+        the name of a strategy that needs only embeddings (cold start).
+    max_rounds, max_labels, stopping:
+        Rounds after the seed, total labels including the seed (the last
+        batch is clipped to it), and result-based criteria. The loop also
+        stops when the pool is empty.
+    validation, test:
+        ``(X, y)`` held-out sets. Validation results may drive decisions
+        (stopping, ratio strategies); test results are only reported.
+    embeddings:
+        Precomputed pool embeddings (N x D, aligned with the pool) for
+        strategies that need them when the learner has no ``embed``.
+    run_dir, resume:
+        Where the label log and history live; ``resume=True`` continues a run there.
+    """
+
+    def __init__(
+        self,
+        pool: Pool,
+        learner: Any,
+        strategy: str | QueryStrategy = "least_confidence",
+        oracle: Oracle | None = None,
+        *,
+        strategy_params: dict[str, Any] | None = None,
+        batch_size: int = 100,
+        initial_size: int = 0,
+        initial_method: str = "random",
+        max_rounds: int | None = None,
+        max_labels: int | None = None,
+        stopping: Iterable[StoppingCriterion] = (),
+        validation: tuple[Any, Any] | LabeledSet | None = None,
+        test: tuple[Any, Any] | LabeledSet | None = None,
+        embeddings: np.ndarray | None = None,
+        seed: int = 0,
+        score_batch_size: int = 50_000,
+        run_dir: str | Path | None = None,
+        resume: bool = False,
+    ) -> None:
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+        if max_labels is not None and max_labels < max(initial_size, 1):
+            raise ConfigError(
+                f"max_labels ({max_labels}) must cover the initial seed ({initial_size})"
+            )
+        self.pool = pool
+        self.learner = learner
+        self.strategy = make_strategy(strategy, **(strategy_params or {}))
+        self.oracle = oracle if oracle is not None else SimulatedOracle(pool)
+        self.batch_size = batch_size
+        self.initial_size = initial_size
+        self.initial_method = initial_method
+        self.max_rounds = max_rounds
+        self.max_labels = max_labels
+        self.stopping = list(stopping)
+        self.validation = _labeled_set(validation)
+        self.test = _labeled_set(test)
+        if embeddings is not None and len(embeddings) != len(pool):
+            raise DataError(f"got {len(embeddings)} embeddings for a pool of {len(pool)} items")
+        self.embeddings = embeddings
+        self.seed = seed
+        self.score_batch_size = score_batch_size
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.history = History()
+        self.stop_reason: str | None = None
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._validation_probabilities: np.ndarray | None = None
+        self._candidate_probabilities: np.ndarray | None = None
+        self._pending: tuple[int, np.ndarray, dict[str, Any]] | None = None
+        if self.run_dir is not None:
+            self._open_run_dir(resume)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Event], None]) -> None:
+        self._subscribers.append(callback)
+
+    def _emit(self, kind: str, round_: int, **data: Any) -> None:
+        event = Event(kind, round_, data)
+        for callback in self._subscribers:
+            callback(event)
+
+    # -- driving --------------------------------------------------------------------------
+
+    def run(self) -> History:
+        """Run rounds until a stopping rule fires; returns the history.
+
+        Raises :class:`LabelsPending` when the oracle has not answered yet;
+        answers already given are saved, and a resumed run continues there.
+        """
+        while self.stop_reason is None:
+            self.step()
+        return self.history
+
+    def step(self) -> dict[str, Any]:
+        """One round: the seed round first, then query, label, fit, evaluate."""
+        round_ = len(self.history)
+        if self._pending is not None:
+            pending_round, ids, info = self._pending
+            return self._finish_round(pending_round, ids, info)
+        self._emit("round_started", round_)
+        start = time.perf_counter()
+        if round_ == 0:
+            ids, info = self._draw_seed()
+        else:
+            ids, info = self._query(round_)
+        info["query_seconds"] = time.perf_counter() - start
+        self._log({"round": round_, "query": ids.tolist(), "info": info})
+        self._emit("queried", round_, ids=ids, **info)
+        return self._finish_round(round_, ids, info)
+
+    def _finish_round(self, round_: int, ids: np.ndarray, info: dict[str, Any]) -> dict[str, Any]:
+        self._pending = (round_, ids, info)
+        start = time.perf_counter()
+        self._ask_oracle(round_, ids)
+        label_seconds = time.perf_counter() - start
+        self._pending = None
+        labels = self.pool.labels_of(self.pool.positions(ids))
+        record: dict[str, Any] = {
+            "round": round_,
+            "n_labeled": len(self.pool.labeled_indices),
+            "n_queried": len(ids),
+            "class_histogram": {str(k): v for k, v in sorted(Counter(labels.tolist()).items())},
+            "notes": list(info.get("notes", [])),
+            "query_seconds": info.get("query_seconds"),
+            "label_seconds": label_seconds,
+        }
+        record.update(self._fit())
+        record.update(self._evaluate(round_))
+        self.history.append(record)
+        if self.run_dir is not None:
+            self.history.save(self.run_dir)
+        self.stop_reason = self._stop_reason(record)
+        if self.stop_reason is not None:
+            self._emit("stopped", round_, reason=self.stop_reason)
+        return record
+
+    # -- the seed and the queries -----------------------------------------------------------
+
+    def _draw_seed(self) -> tuple[np.ndarray, dict[str, Any]]:
+        labeled = self.pool.labeled_indices
+        if self.initial_size == 0:
+            if len(labeled) == 0:
+                raise ConfigError(
+                    "the pool has no labels: set initial_size to draw a seed, "
+                    "or label some items first"
+                )
+            return self.pool.ids[labeled], {"notes": ["seed: labels given with the pool"]}
+        rng = np.random.default_rng([self.seed, 0])
+        candidates = self.pool.unlabeled_indices
+        size = min(self.initial_size, len(candidates))
+        if self.initial_method == "random":
+            chosen = candidates[rng.choice(len(candidates), size=size, replace=False)]
+        elif self.initial_method == "balanced":
+            chosen = _balanced_seed(self.pool, candidates, size, rng)
+        else:
+            strategy = make_strategy(self.initial_method)
+            if PROBABILITIES in strategy.requires or SAMPLES in strategy.requires:
+                raise ConfigError(
+                    f"initial_method {self.initial_method!r} needs a trained model; use 'random', "
+                    "'balanced' or a cold-start strategy that needs only embeddings"
+                )
+            outputs = self._outputs(strategy, candidates)
+            chosen = candidates[strategy.query(outputs, size, rng).indices]
+        ids = np.concatenate([self.pool.ids[labeled], self.pool.ids[chosen]])
+        return ids, {"notes": [f"seed: {size} drawn by {self.initial_method}"]}
+
+    def _query(self, round_: int) -> tuple[np.ndarray, dict[str, Any]]:
+        candidates = self.pool.unlabeled_indices
+        n = self.batch_size
+        if self.max_labels is not None:
+            n = min(n, self.max_labels - len(self.pool.labeled_indices))
+        outputs = self._outputs(self.strategy, candidates)
+        query = self.strategy.query(outputs, n, np.random.default_rng([self.seed, round_]))
+        chosen = candidates[query.indices]
+        return self.pool.ids[chosen], {"notes": list(query.notes), "scores": query.scores.tolist()}
+
+    def _outputs(self, strategy: QueryStrategy, candidates: np.ndarray) -> ModelOutputs:
+        """Compute exactly what ``strategy.requires`` for the candidates, in batches."""
+        needs = strategy.requires
+        fields: dict[str, Any] = {"size": len(candidates), "classes": self.pool.classes}
+        watch_pool = any(getattr(c, "uses_pool_probabilities", False) for c in self.stopping)
+        if PROBABILITIES in needs or watch_pool:
+            fields["probabilities"] = self._candidate_probabilities = self._predict(candidates)
+        if EMBEDDINGS in needs:
+            fields["embeddings"] = self._embed(candidates, strategy)
+        if LABELED_EMBEDDINGS in needs:
+            fields["labeled_embeddings"] = self._embed(self.pool.labeled_indices, strategy)
+            fields["labeled_labels"] = self.pool.labels
+        if SAMPLES in needs:
+            if not can_sample(self.learner):
+                raise ConfigError(
+                    f"strategy {strategy.name!r} needs Monte-Carlo samples: use a learner with "
+                    "predict_proba_samples (a PyTorch learner with dropout, or a committee)"
+                )
+            k = getattr(strategy, "n_samples", 10)
+            fields["samples"] = np.concatenate(
+                [
+                    self.learner.predict_proba_samples(self.pool.subset(batch), k)
+                    for batch in self._batches(candidates)
+                ],
+                axis=1,
+            )
+        if VALIDATION in needs:
+            if self.validation is None or self._validation_probabilities is None:
+                raise ConfigError(f"strategy {strategy.name!r} needs a validation set")
+            fields["validation_labels"] = self.validation.y
+            fields["validation_probabilities"] = self._validation_probabilities
+        return ModelOutputs(**fields)
+
+    def _batches(self, indices: np.ndarray) -> list[np.ndarray]:
+        return [
+            indices[i : i + self.score_batch_size]
+            for i in range(0, len(indices), self.score_batch_size)
+        ]
+
+    def _predict(self, indices: np.ndarray) -> np.ndarray:
+        parts, done = [], 0
+        for batch in self._batches(indices):
+            parts.append(self._predict_X(self.pool.subset(batch)))
+            done += len(batch)
+            self._emit("scoring", len(self.history), done=done, total=len(indices))
+        if not parts:
+            return np.empty((0, len(self.pool.classes)))
+        return np.concatenate(parts)
+
+    def _predict_X(self, X: Any) -> np.ndarray:
+        probabilities = np.asarray(self.learner.predict_proba(X))
+        model_classes = getattr(self.learner, "classes_", self.pool.classes)
+        return align_columns(probabilities, model_classes, self.pool.classes)
+
+    def _embed(self, indices: np.ndarray, strategy: QueryStrategy) -> np.ndarray:
+        if self.embeddings is not None:
+            return self.embeddings[indices]
+        if can_embed(self.learner):
+            return np.concatenate(
+                [self.learner.embed(self.pool.subset(b)) for b in self._batches(indices)]
+            )
+        raise ConfigError(
+            f"strategy {strategy.name!r} needs embeddings: pass `embeddings=` (e.g. sentence "
+            "embeddings of the pool) or use a learner with an `embed` method"
+        )
+
+    # -- labels -----------------------------------------------------------------------------
+
+    def _ask_oracle(self, round_: int, ids: np.ndarray) -> None:
+        positions = self.pool.positions(ids)
+        missing = positions[~self.pool.is_labeled(positions)]
+        if len(missing) == 0:
+            return
+        answers = self.oracle.label(self.pool.ids[missing], [self.pool.raw[i] for i in missing])
+        if len(answers) != len(missing):
+            raise DataError(f"the oracle returned {len(answers)} labels for {len(missing)} items")
+        answered = np.array([a is not None for a in answers], dtype=bool)
+        if answered.any():
+            given = [a for a in answers if a is not None]
+            labels = self.pool.coerce_labels(given)
+            keys = [str(key) for key in self.pool.ids[missing[answered]].tolist()]
+            self._log({"round": round_, "labels": dict(zip(keys, labels.tolist(), strict=True))})
+            self.pool.add_labels(missing[answered], labels)
+            self._emit("labeled", round_, n=int(answered.sum()))
+        if not answered.all():
+            hint = getattr(self.oracle, "pending_hint", lambda: "")()
+            raise LabelsPending(
+                f"{int((~answered).sum())} of {len(ids)} items of round {round_} await labels"
+                + (f": {hint}" if hint else "")
+            )
+
+    # -- fitting and evaluation ---------------------------------------------------------------
+
+    def _fit(self) -> dict[str, Any]:
+        labeled = self.pool.labeled_indices
+        y = self.pool.labels
+        if len(np.unique(y)) < 2:
+            raise DataError(
+                f"the labeled set holds only the class {y[0]!r}: a model needs two classes; "
+                "draw a larger or balanced seed (initial_method='balanced')"
+            )
+        start = time.perf_counter()
+        kwargs = {}
+        if self.validation is not None and _accepts(self.learner.fit, "validation"):
+            kwargs["validation"] = (self.validation.X, self.validation.y)
+        self.learner.fit(self.pool.subset(labeled), y, **kwargs)
+        record = {"fit_seconds": time.perf_counter() - start}
+        epochs = getattr(self.learner, "history_", None)
+        if epochs:
+            record["epochs"] = list(epochs)
+        self._emit("trained", len(self.history), n_labeled=len(labeled))
+        return record
+
+    def _evaluate(self, round_: int) -> dict[str, Any]:
+        start = time.perf_counter()
+        record: dict[str, Any] = {}
+        if self.validation is not None:
+            self._validation_probabilities = self._predict_X(self.validation.X)
+            metrics = classification_metrics(
+                self.validation.y, self._validation_probabilities, self.pool.classes
+            )
+            record.update({f"val_{k}": v for k, v in metrics.items()})
+        if self.test is not None:
+            probabilities = self._predict_X(self.test.X)
+            record.update(classification_metrics(self.test.y, probabilities, self.pool.classes))
+        record["eval_seconds"] = time.perf_counter() - start
+        self._emit("evaluated", round_, **record)
+        return record
+
+    def _stop_reason(self, record: dict[str, Any]) -> str | None:
+        rounds_done = len(self.history) - 1
+        n_labeled = len(self.pool.labeled_indices)
+        if len(self.pool.unlabeled_indices) == 0:
+            return "the pool is exhausted"
+        if self.max_labels is not None and n_labeled >= self.max_labels:
+            return f"label budget of {self.max_labels} spent"
+        if self.max_rounds is not None and rounds_done >= self.max_rounds:
+            return f"{self.max_rounds} rounds done"
+        state = LoopState(
+            round=record["round"],
+            n_labeled=n_labeled,
+            n_unlabeled=len(self.pool.unlabeled_indices),
+            record=record,
+            candidate_probabilities=self._candidate_probabilities,
+        )
+        for criterion in self.stopping:
+            reason = criterion.should_stop(state)
+            if reason:
+                return reason
+        return None
+
+    # -- persistence ------------------------------------------------------------------------
+
+    def _fingerprint(self) -> dict[str, Any]:
+        """What must match for a run directory to be resumed with this loop."""
+        ids_hash = hashlib.sha256("\n".join(map(str, self.pool.ids.tolist())).encode()).hexdigest()
+        return {
+            "strategy": repr(self.strategy),
+            "batch_size": self.batch_size,
+            "initial_size": self.initial_size,
+            "initial_method": self.initial_method,
+            "seed": self.seed,
+            "pool_size": len(self.pool),
+            "pool_ids_sha256": ids_hash,
+            "classes": [str(c) for c in self.pool.classes.tolist()],
+        }
+
+    def _open_run_dir(self, resume: bool) -> None:
+        assert self.run_dir is not None
+        run_file = self.run_dir / "run.json"
+        fingerprint = self._fingerprint()
+        if not run_file.exists():
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            run_file.write_text(json.dumps(fingerprint, indent=1))
+            return
+        if not resume:
+            raise ResumeError(
+                f"{self.run_dir} already holds a run: resume it (--resume / resume=True) "
+                "or choose another output directory"
+            )
+        saved = json.loads(run_file.read_text())
+        differing = sorted(k for k in fingerprint if saved.get(k) != fingerprint[k])
+        if differing:
+            details = "; ".join(
+                f"{k}: run has {saved.get(k)!r}, now {fingerprint[k]!r}" for k in differing
+            )
+            raise ResumeError(
+                f"{self.run_dir} was made by a different run ({details}); "
+                "use the same settings or another output directory"
+            )
+        self._replay()
+
+    def _replay(self) -> None:
+        """Restore labels and history; a round that was queried but not finished becomes pending."""
+        assert self.run_dir is not None
+        self.history = History.load(self.run_dir)
+        queries: dict[int, tuple[np.ndarray, dict[str, Any]]] = {}
+        log = self.run_dir / "labels.jsonl"
+        if log.exists():
+            for line in log.read_text().splitlines():
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                if "query" in entry:
+                    ids = self.pool.ids[self.pool.positions(entry["query"])]
+                    queries[entry["round"]] = (ids, entry["info"])
+                else:
+                    positions = self.pool.positions(list(entry["labels"]))
+                    self.pool.add_labels(positions, list(entry["labels"].values()))
+        round_ = len(self.history)
+        if round_ in queries:
+            self._pending = (round_, *queries[round_])
+        elif self.history:
+            self.stop_reason = self._stop_reason(self.history[-1])
+            if self.stop_reason is None:
+                # The next query needs the model of the last finished round: refit it.
+                self._fit()
+                if self.validation is not None:
+                    self._validation_probabilities = self._predict_X(self.validation.X)
+
+    def _log(self, entry: dict[str, Any]) -> None:
+        if self.run_dir is None:
+            return
+        with (self.run_dir / "labels.jsonl").open("a") as handle:
+            handle.write(json.dumps(entry) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _labeled_set(value: tuple[Any, Any] | LabeledSet | None) -> LabeledSet | None:
+    if value is None or isinstance(value, LabeledSet):
+        return value
+    return LabeledSet(*value)
+
+
+def _balanced_seed(
+    pool: Pool, candidates: np.ndarray, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    if pool.hidden_labels is None:
+        raise ConfigError(
+            "a balanced seed reads ground truth; without it use initial_method='random'"
+        )
+    truth = pool.hidden_labels[candidates]
+    classes = np.unique(truth)
+    per_class, extra = divmod(size, len(classes))
+    chosen = []
+    for i, cls in enumerate(rng.permutation(classes)):
+        members = candidates[truth == cls]
+        take = min(len(members), per_class + (1 if i < extra else 0))
+        chosen.append(rng.choice(members, size=take, replace=False))
+    return np.concatenate(chosen)
+
+
+def _accepts(function: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False

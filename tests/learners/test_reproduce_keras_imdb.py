@@ -234,3 +234,33 @@ def test_no_seeds_is_a_config_error():
     texts, labels = synthetic_reviews()
     with pytest.raises(ConfigError):
         reproduce_keras_imdb(texts, labels, seeds=())
+
+
+@pytest.mark.parametrize("faithful", [False, True])
+def test_run_keras_imdb_feeds_the_loaders_reviews(monkeypatch, faithful):
+    from activelearn.data import imdb
+    from activelearn.data.dataset import Dataset
+    from activelearn.reproduce import keras_imdb
+
+    def fake_load(path):
+        assert path == "archive.tar.gz"
+        split = Dataset(
+            X=["good film", "bad film"],
+            labels=np.array(["pos", "neg"]),
+            ids=np.array(["a", "b"]),
+            classes=np.array(["neg", "pos"]),
+            raw=["good<br />film", "bad<br />film"],
+        )
+        return split, split
+
+    seen = {}
+    monkeypatch.setattr(imdb, "load_imdb", fake_load)
+    monkeypatch.setattr(
+        keras_imdb, "reproduce_keras_imdb", lambda *a, **kw: seen.update(a=a, kw=kw)
+    )
+    keras_imdb.run_keras_imdb("archive.tar.gz", seeds=(3,), faithful=faithful, quick=True)
+    texts, labels = seen["a"]
+    assert labels.tolist() == [1, 0, 1, 0]
+    assert ("<br />" in texts[0]) is faithful, "faithful keeps the raw reviews, as the tutorial"
+    assert seen["kw"]["protocol"] == QUICK and seen["kw"]["seeds"] == (3,)
+    assert seen["kw"]["vectorizer_factory"]().strip_html_breaks is not faithful

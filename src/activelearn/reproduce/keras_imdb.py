@@ -295,7 +295,7 @@ def _pm(stats: dict[str, float], digits: int) -> str:
 
 
 def run_keras_imdb(
-    archive_path: str | Path,
+    archive_path: str | Path | None,
     *,
     seeds: Sequence[int] = (0, 1, 2),
     faithful: bool = False,
@@ -304,7 +304,8 @@ def run_keras_imdb(
     device: str = "auto",
     on_event: EventCallback | None = None,
 ) -> KerasImdbResult:
-    """Run the tutorial's protocol on the IMDB archive (``aclImdb_v1.tar.gz`` layout).
+    """Run the tutorial's protocol on the IMDB archive (``aclImdb_v1.tar.gz`` layout;
+    ``None`` lets :func:`~activelearn.data.imdb.load_imdb` find it).
 
     ``quick`` uses 10% of every split (a few minutes on a laptop CPU instead of
     tens of minutes per seed). ``reload_best=False`` keeps the tutorial's
@@ -316,24 +317,35 @@ def run_keras_imdb(
     from activelearn.data.imdb import load_imdb
 
     train, test = load_imdb(archive_path)
-    texts = list(train.texts) + list(test.texts)
-    labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
+    # faithful: the raw reviews, whose "<br />" the tutorial's vectorizer turns into "br"
+    texts = [*train.raw, *test.raw] if faithful else [*train.X, *test.X]
+    names = np.concatenate([train.labels, test.labels])
+    if not np.isin(names, ("neg", "pos")).all():
+        raise DataError("expected IMDB labels 'neg' and 'pos' from load_imdb")
+    protocol = QUICK if quick else TUTORIAL
     return reproduce_keras_imdb(
         texts,
-        labels,
+        (names == "pos").astype(np.int64),
         seeds=seeds,
         faithful=faithful,
-        protocol=QUICK if quick else TUTORIAL,
+        protocol=protocol,
         reload_best=reload_best,
         device=device,
         on_event=on_event,
+        vectorizer_factory=functools.partial(
+            _default_vectorizer, protocol, strip_html_breaks=not faithful
+        ),
     )
 
 
-def _default_vectorizer(protocol: ImdbProtocol) -> Vectorizer:
+def _default_vectorizer(protocol: ImdbProtocol, *, strip_html_breaks: bool = True) -> Vectorizer:
     from activelearn.features.text_vectorizer import TextVectorizer
 
-    return TextVectorizer(max_tokens=protocol.max_tokens, sequence_length=protocol.sequence_length)
+    return TextVectorizer(
+        max_tokens=protocol.max_tokens,
+        sequence_length=protocol.sequence_length,
+        strip_html_breaks=strip_html_breaks,
+    )
 
 
 def _default_learner(seed: int, *, protocol: ImdbProtocol, device: str) -> Any:

@@ -29,6 +29,7 @@ from torch.nn import functional as F
 
 from activelearn.data.pool import n_rows
 from activelearn.errors import ConfigError, DataError
+from activelearn.learners._labels import encode_labels, resolve_classes
 
 ModuleFactory = Callable[[], nn.Module]
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
@@ -208,11 +209,11 @@ class TorchLearner(BaseEstimator, ClassifierMixin):
         if len(y) == 0:
             raise DataError("cannot fit on zero labeled items")
         classes = self._resolve_classes(y)
-        targets = self._encode(y, classes)
+        targets = encode_labels(y, classes)
         val_X, val_targets = None, None
         if validation is not None:
             val_X = _check_inputs(validation[0])
-            val_targets = self._encode(np.asarray(validation[1]), classes)
+            val_targets = encode_labels(np.asarray(validation[1]), classes)
             if n_rows(val_X) != len(val_targets):
                 raise DataError("validation inputs and labels differ in length")
 
@@ -240,31 +241,9 @@ class TorchLearner(BaseEstimator, ClassifierMixin):
             raise ConfigError(f"patience must be >= 1 or None, got {self.patience}")
 
     def _resolve_classes(self, y: np.ndarray) -> np.ndarray:
-        if self.classes is not None:
-            return np.asarray(list(self.classes))
-        if hasattr(self, "classes_") and self.warm_start:
+        if self.classes is None and self.warm_start and hasattr(self, "classes_"):
             return self.classes_
-        classes = np.unique(y)
-        if len(classes) < 2:
-            raise DataError(
-                f"the labeled set holds a single class ({classes.tolist()}): "
-                "pass `classes=` to the learner so it knows the others"
-            )
-        return classes
-
-    @staticmethod
-    def _encode(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
-        """Labels as class positions (int64); a clear error for a label outside ``classes``."""
-        order = np.argsort(classes, kind="stable")
-        sorted_classes = classes[order]
-        positions = np.minimum(np.searchsorted(sorted_classes, y), len(classes) - 1)
-        unknown = sorted_classes[positions] != y
-        if unknown.any():
-            raise DataError(
-                f"label {y[unknown][0]!r} is not among the classes {classes.tolist()}: "
-                "pass every class with `classes=`"
-            )
-        return order[positions].astype(np.int64)
+        return resolve_classes(y, self.classes)
 
     def _cuda_devices(self) -> list[int]:
         return [self.device_.index or 0] if self.device_.type == "cuda" else []

@@ -201,7 +201,7 @@ def test_sparse_inputs_are_densified_per_batch():
 def test_history_and_epoch_callback():
     X, y = blobs()
     seen = []
-    learner = mlp_learner(max_epochs=3, on_epoch=seen.append, patience=None)
+    learner = mlp_learner(max_epochs=3, on_epoch=seen.append, patience=None, progress=True)
     learner.fit(X[:150], y[:150], validation=(X[150:], y[150:]))
     assert [r["epoch"] for r in learner.history_] == [1, 2, 3]
     assert seen == learner.history_

@@ -237,6 +237,11 @@ def test_bad_inputs_raise_project_errors():
         mlp_learner().fit(X, y[:-1])
     with pytest.raises(ConfigError, match="logits of shape"):
         TorchLearner(lambda: torch.nn.Linear(5, 3), device="cpu").fit(X, y)
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="CUDA"):
+            mlp_learner(device="cuda").fit(X, y)
+    with pytest.raises(ConfigError, match="unknown device"):
+        mlp_learner(device="tpu9").fit(X, y)
     with pytest.raises(ConfigError, match="unknown optimizer"):
         mlp_learner(optimizer="adagrad").fit(X, y)
 

@@ -310,7 +310,9 @@ def run_keras_imdb(
     ``quick`` uses 10% of every split (a few minutes on a laptop CPU instead of
     tens of minutes per seed). ``reload_best=False`` keeps the tutorial's
     checkpoint handling: no reload after the first fit, and after each later
-    fit the best checkpoint *of the whole run* so far. ``on_event(name, info)``
+    fit the best checkpoint *of the whole run* so far. ``faithful`` also feeds
+    the raw reviews (``<br />`` becomes the token ``br``, as in the tutorial).
+    ``on_event(name, info)``
     receives ``split``, ``fit_started``, ``epoch``, ``fit_finished``,
     ``queried`` and ``evaluated`` events.
     """

@@ -180,13 +180,20 @@ def test_faithful_selection_is_steered_by_true_labels():
 def test_end_to_end_on_tiny_reviews(faithful):
     texts, labels = synthetic_reviews()
     events = Counter()
+    evaluated = []
+
+    def on_event(name, info):
+        events.update([name])
+        if name == "evaluated":
+            evaluated.append(info)
+
     result = reproduce_keras_imdb(
         texts,
         labels,
         seeds=(0, 1),
         faithful=faithful,
         protocol=TINY,
-        on_event=lambda name, info: events.update([name]),
+        on_event=on_event,
         vectorizer_factory=StandInVectorizer,
         learner_factory=tiny_learner,
     )
@@ -208,6 +215,7 @@ def test_end_to_end_on_tiny_reviews(faithful):
     assert "accuracy" in result.report()
     assert ("WARNING" in result.report()) is faithful
     assert events["split"] == 2 and events["queried"] == 4 and events["epoch"] >= 8
+    assert all({"model", "round", "labels_used", "test_accuracy"} <= set(e) for e in evaluated)
 
 
 def test_tutorial_checkpointing_reloads_the_runs_best_after_later_rounds():

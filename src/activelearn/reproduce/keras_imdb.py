@@ -314,7 +314,9 @@ def run_keras_imdb(
     the raw reviews (``<br />`` becomes the token ``br``, as in the tutorial).
     ``on_event(name, info)``
     receives ``split``, ``fit_started``, ``epoch``, ``fit_finished``,
-    ``queried`` and ``evaluated`` events.
+    ``queried`` and ``evaluated`` events; ``evaluated`` carries ``model``
+    (``"full"`` or ``"active"``), ``round``, ``labels_used`` and ``test_*``
+    metrics (plus ``val_*`` and the query's counts for active rounds).
     """
     from activelearn.data.imdb import load_imdb
 
@@ -462,7 +464,8 @@ def train_full_model(
     train = np.concatenate([splits.initial, splits.pool])
     _fit(learner, tokens, labels, train, splits, emit, {"model": "full", "round": 0})
     test = _evaluate(learner, tokens, labels, splits.test)
-    emit("evaluated", {"model": "full", "round": 0, **dataclasses.asdict(test)})
+    metrics = {f"test_{k}": v for k, v in dataclasses.asdict(test).items()}
+    emit("evaluated", {"model": "full", "round": 0, "labels_used": len(train), **metrics})
     history = [{"round": 0, **record} for record in learner.history_]
     return ModelRun(test, len(train), time.perf_counter() - started, history)
 

@@ -165,3 +165,15 @@ def test_file_oracle_round_trip_through_resume(blobs, tmp_path):
     history = loop.run()
     assert [r["n_labeled"] for r in history] == [8, 13, 18]
     assert loop.stop_reason == "2 rounds done"
+
+
+def test_label_free_stopping_ends_a_run_once_predictions_stabilise(blobs):
+    from activelearn.stopping import OnStopSet
+    from activelearn.stopping_unlabeled import StabilizingPredictions
+
+    loop = make_loop(
+        blobs, max_rounds=60, stopping=[OnStopSet(StabilizingPredictions(0.97, window=2), 300)]
+    )
+    history = loop.run()
+    assert loop.stop_reason.startswith("kappa between successive rounds")
+    assert 3 <= len(history) < 61

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from activelearn.data.dataset import Dataset, make_pool, unlabeled_pool
 from activelearn.data.pool import Pool
@@ -113,6 +115,9 @@ class Recorder:
     def transform(self, X):
         return np.array([[float(x.split()[1])] for x in X])
 
+    def fit_transform(self, X):
+        return self.fit(X).transform(X)
+
 
 def test_make_pool_fits_the_featurizer_on_pool_items_only():
     data = text_dataset()
@@ -140,3 +145,25 @@ def test_unlabeled_pool_starts_with_the_known_labels():
     pool = unlabeled_pool(data)
     assert pool.labeled_indices.tolist() == [0, 2]
     assert pool.labels.tolist() == ["pos", "neg"] and pool.hidden_labels is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    counts=st.lists(st.integers(3, 40), min_size=2, max_size=5),
+    first=st.floats(0.05, 0.45),
+    second=st.floats(0.05, 0.45),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_stratified_split_partitions_with_exact_sizes(counts, first, second, seed):
+    labels = np.repeat(np.arange(len(counts)), counts)
+    n = len(labels)
+    parts = stratified_split(labels, [first, second], np.random.default_rng(seed))
+    assert sorted(np.concatenate(parts).tolist()) == list(range(n))
+    assert [len(p) for p in parts[:2]] == [round(first * n), round(second * n)]
+    per_class = np.bincount(labels[parts[0]], minlength=len(counts))
+    ideal = np.array(counts) * round(first * n) / n
+    assert np.all(np.abs(per_class - ideal) < 1)
+
+
+def test_dataset_repr_is_short():
+    assert repr(text_dataset()) == ("Dataset(40 items, 40 labeled, classes=['neg', 'pos'], X=list)")

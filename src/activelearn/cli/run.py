@@ -106,7 +106,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", help="TOML file with RunSettings keys; flags override it")
-    parser.add_argument("--dataset", help="dataset name (synthetic, digits, imdb, csv, ...)")
+    parser.add_argument(
+        "--dataset",
+        help="dataset: synthetic, digits, imdb, or table (a CSV/TSV/JSONL/Parquet file: "
+        "give --data, --text-column and --label-column)",
+    )
     parser.add_argument("--data", help="path of the dataset file or archive")
     parser.add_argument("--text-column", help="text column of a CSV/JSONL/Parquet file")
     parser.add_argument("--label-column", help="label column of a CSV/JSONL/Parquet file")

@@ -20,7 +20,14 @@ from activelearn.data.splits import stratified_split
 from activelearn.errors import DataError
 
 
-@dataclass(frozen=True, eq=False)
+def _rows(X: Any, indices: np.ndarray) -> Any:
+    """Rows of ``X``; lazy containers stay lazy through ``select``."""
+    if callable(getattr(X, "select", None)):
+        return X.select(indices)
+    return take(X, indices)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Dataset:
     """Items with labels (``None`` where unknown), stable ids and the class set.
 
@@ -51,6 +58,13 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def __repr__(self) -> str:
+        labeled = int(np.count_nonzero(self.labeled_mask))
+        return (
+            f"Dataset({len(self)} items, {labeled} labeled, classes={self.classes.tolist()}, "
+            f"X={type(self.X).__name__})"
+        )
+
     @property
     def labeled_mask(self) -> np.ndarray:
         """True where the item has a label (loaders use ``None`` for a missing one)."""
@@ -60,11 +74,11 @@ class Dataset:
         """The items at positions ``indices``, in that order."""
         indices = np.asarray(indices, dtype=int)
         return Dataset(
-            take(self.X, indices),
+            _rows(self.X, indices),
             self.labels[indices],
             self.ids[indices],
             self.classes,
-            take(self.raw, indices),
+            _rows(self.raw, indices),
         )
 
     def with_X(self, X: Any) -> Dataset:
@@ -82,7 +96,7 @@ class Dataset:
 
 
 class Featurizer(Protocol):
-    def fit(self, X: Any) -> Any: ...
+    def fit_transform(self, X: Any) -> Any: ...
 
     def transform(self, X: Any) -> Any: ...
 
@@ -108,19 +122,19 @@ def make_pool(
 
     With ``test`` given (IMDB ships its own test split) ``data`` is split into
     pool and validation only, and ``test_size`` is ignored. A ``featurizer``
-    is fitted on the pool's inputs alone (no labels, no held-out items) and
-    then transforms all three parts; the pool keeps the original inputs as
-    ``raw`` for display. Every pool item carries its label as the hidden
-    truth a simulated oracle reveals.
+    (``fit_transform`` and ``transform``) is fitted on the pool's inputs alone
+    (no labels, no held-out items) and then transforms the held-out parts;
+    the pool keeps the original inputs as ``raw`` for display. Every pool
+    item carries its label as the hidden truth a simulated oracle reveals.
     """
     if test is None:
         validation, test, rest = data.split([val_size, test_size], rng)
     else:
         validation, rest = data.split([val_size], rng)
     if featurizer is not None:
-        featurizer.fit(rest.X)
-        rest, validation, test = (
-            part.with_X(featurizer.transform(part.X)) for part in (rest, validation, test)
+        rest = rest.with_X(featurizer.fit_transform(rest.X))
+        validation, test = (
+            part.with_X(featurizer.transform(part.X)) for part in (validation, test)
         )
     pool = Pool(rest.X, ids=rest.ids, hidden_labels=rest.labels, raw=rest.raw, classes=data.classes)
     return PoolSplits(pool, validation, test)

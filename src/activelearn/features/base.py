@@ -7,20 +7,21 @@ items; then no held-out information reaches the features.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
 from activelearn.errors import DataError
 
 
-class Featurizer:
-    """Base class giving every featurizer ``fit_transform`` and input checks."""
+class Featurizer(ABC):
+    """Base class giving every featurizer ``fit_transform``."""
 
-    def fit(self, texts: Sequence[str]) -> Featurizer:
-        raise NotImplementedError
+    @abstractmethod
+    def fit(self, texts: Sequence[str]) -> Featurizer: ...
 
-    def transform(self, texts: Sequence[str]) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def transform(self, texts: Sequence[str]) -> Any: ...
 
     def fit_transform(self, texts: Sequence[str]) -> Any:
         return self.fit(texts).transform(texts)

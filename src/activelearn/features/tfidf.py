@@ -42,6 +42,11 @@ class TfidfFeaturizer(Featurizer):
         )
 
     def fit(self, texts: Sequence[str]) -> TfidfFeaturizer:
+        self.fit_transform(texts)
+        return self
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Fit and transform in one pass over the texts (half the work of fit, then transform)."""
         texts = check_texts(texts)
         min_df = self.vectorizer.min_df
         if isinstance(min_df, int) and len(texts) < min_df:
@@ -50,7 +55,7 @@ class TfidfFeaturizer(Featurizer):
                 "fit on the whole pool, or lower min_df"
             )
         try:
-            self.vectorizer.fit(texts)
+            X = self.vectorizer.fit_transform(texts)
         except ValueError as exc:
             if "no terms remain" not in str(exc) and "empty vocabulary" not in str(exc):
                 raise
@@ -58,7 +63,7 @@ class TfidfFeaturizer(Featurizer):
                 f"TF-IDF found no usable words in {len(texts)} texts ({exc}); with few texts, "
                 "lower min_df (for example min_df=1)"
             ) from exc
-        return self
+        return X.tocsr()
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         return self.vectorizer.transform(check_texts(texts)).tocsr()

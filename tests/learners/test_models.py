@@ -76,6 +76,12 @@ def test_cnn_takes_grayscale_and_colour_images(shape):
     assert model.embed(images).shape == (6, 128)
 
 
+def test_cnn_scales_8_bit_pixels():
+    model = SmallCNN(n_classes=3).eval()
+    pixels = torch.randint(0, 256, (2, 12, 12), dtype=torch.uint8)
+    torch.testing.assert_close(model(pixels.long()), model(pixels.float() / 255))
+
+
 def test_cnn_trains_with_augmentation():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 64)

@@ -98,7 +98,7 @@ class MLP(nn.Module):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """The last hidden layer (dropout is inactive in eval mode)."""
-        return self.body(x.flatten(1))
+        return self.body(x.flatten(1).float())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output(self.embed(x))
@@ -106,7 +106,8 @@ class MLP(nn.Module):
 
 class SmallCNN(nn.Module):
     """A few conv-relu-maxpool blocks and a dense layer, as the cats-vs-dogs, CIFAR and
-    flowers tutorials use. Takes float images N x H x W (grayscale) or N x C x H x W.
+    flowers tutorials use. Takes images N x H x W (grayscale) or N x C x H x W: floats
+    as they are, integer pixels (0-255) scaled to [0, 1] like the tutorials' ``Rescaling``.
 
     The feature map is max-pooled to 4 x 4 before the dense layer, so any image
     size works with the same weights' shapes.
@@ -134,6 +135,8 @@ class SmallCNN(nn.Module):
         self.output = nn.Linear(hidden, n_classes)
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
+        if not images.is_floating_point():  # 8-bit pixels, as image files and IDX store them
+            images = images.float() / 255.0
         if images.ndim == 3:
             images = images.unsqueeze(1)
         return torch.relu(self.dense(self.features(images)))

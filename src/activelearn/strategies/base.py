@@ -137,7 +137,9 @@ class QueryStrategy(ABC):
         """Pick ``n`` distinct candidates."""
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        params = ", ".join(
+            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "requires"
+        )
         return f"{type(self).__name__}({params})"
 
 

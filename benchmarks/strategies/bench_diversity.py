@@ -33,19 +33,21 @@ def run(name: str, outputs: ModelOutputs, n: int, **params) -> tuple[float, np.n
 
 
 def coreset(args: argparse.Namespace) -> None:
-    X = embeddings(args.size, args.dim)
-    labeled = embeddings(args.labeled, args.dim, seed=1)
+    X = embeddings(args.size + args.labeled, args.dim, clusters=args.clusters)
+    labeled = X[: args.labeled] + 0.01  # labeled items drawn from the same distribution
+    X = X[args.labeled :]
     outputs = ModelOutputs(embeddings=X, labeled_embeddings=labeled)
     seconds, ours = run("coreset", outputs, args.picks)
+    data = f"{args.clusters} clusters" if args.clusters else "isotropic Gaussian"
     print(
-        f"activelearn coreset: {args.picks} of {args.size:,}x{args.dim} "
-        f"({args.labeled} labeled): {fmt(seconds)} ({fmt(seconds / args.picks)} per pick)"
+        f"activelearn coreset: {args.picks} of {args.size:,}x{args.dim} ({data}, "
+        f"{args.labeled} labeled): {fmt(seconds)} ({fmt(seconds / args.picks)} per pick)"
     )
     if args.no_peers or args.size > 200_000:
         return  # at 1M the peers would need hours
     everything = np.vstack([X, labeled])  # candidates first, so peers' indices match ours
-    unlabeled = np.arange(args.size)
-    labeled_idx = np.arange(args.size, args.size + args.labeled)
+    unlabeled = np.arange(len(X))
+    labeled_idx = np.arange(len(X), len(everything))
     if has("skactiveml"):
         from skactiveml.pool import CoreSet
 
@@ -58,6 +60,7 @@ def coreset(args: argparse.Namespace) -> None:
             f"scikit-activeml CoreSet: {fmt(seconds_peer)} ({seconds_peer / seconds:.1f}x ours), "
             f"same picks in the same order: {np.array_equal(theirs, ours)}"
         )
+        explain_divergence(X, labeled, ours, theirs)
     if has("small_text"):
         from small_text.query_strategies.coresets import greedy_coreset
 
@@ -72,6 +75,27 @@ def coreset(args: argparse.Namespace) -> None:
             f"{args.picks} picks ~{fmt(full)} (extrapolated, {full / seconds:.0f}x ours); "
             f"same first {k} picks in order: {np.array_equal(theirs, ours[:k])}"
         )
+
+
+def explain_divergence(X: np.ndarray, labeled: np.ndarray, ours, theirs) -> None:
+    """Where two k-center pick lists first differ, and by how much the two picks' distances do.
+
+    Both are greedy farthest-point; a difference at a near-tie in float32 vs
+    float64 arithmetic is rounding, not a different algorithm.
+    """
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    differ = np.flatnonzero(ours != theirs)
+    if not len(differ):
+        return
+    t = int(differ[0])
+    cover = np.vstack([labeled, X[ours[:t]]]).astype(np.float64)
+    gap = [
+        np.sqrt(((X[i].astype(np.float64) - cover) ** 2).sum(1).min()) for i in (ours[t], theirs[t])
+    ]
+    print(
+        f"  first difference at pick {t}: distances to the cover (float64) "
+        f"{gap[0]:.7f} (ours) vs {gap[1]:.7f} (theirs), relative gap {abs(gap[0] - gap[1]) / gap[1]:.1e}"
+    )
 
 
 def badge(args: argparse.Namespace) -> None:
@@ -123,6 +147,7 @@ def main() -> None:
     parser.add_argument("--picks", type=int, default=None)
     parser.add_argument("--peer-picks", type=int, default=100)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--clusters", type=int, default=0, help="0: isotropic Gaussian data")
     args = parser.parse_args()
     if args.picks is None:
         args.picks = {"coreset": 1000, "badge": 100, "others": 100}[args.what]

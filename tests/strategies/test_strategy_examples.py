@@ -273,3 +273,31 @@ def test_invalid_inputs_are_reported() -> None:
 )
 def test_allocate(weights, n, capacities, expected) -> None:
     assert allocate(np.array(weights), n, np.array(capacities)).tolist() == expected
+
+
+def eager_k_center(X: np.ndarray, labeled: np.ndarray, n: int) -> list[int]:
+    """The textbook loop: recompute every distance to the cover before each pick."""
+    cover = list(labeled)
+    picks: list[int] = []
+    for _ in range(n):
+        d = ((X[:, None] - np.array(cover)[None]) ** 2).sum(-1).min(1)
+        d[picks] = -1
+        picks.append(int(d.argmax()))
+        cover.append(X[picks[-1]])
+    return picks
+
+
+@pytest.mark.parametrize("block_rows", [1, 7, 64, 4096])
+def test_lazy_k_center_picks_what_the_eager_loop_picks(block_rows: int) -> None:
+    from activelearn.strategies.coreset import k_center_greedy
+
+    gen = rng(10)
+    centres = gen.normal(size=(6, 5)) * 5  # clustered, so many blocks keep their bound
+    X = (centres[gen.integers(6, size=300)] + gen.normal(size=(300, 5))).astype(np.float32)
+    labeled = X[:4] + 0.01
+    lazy, _ = k_center_greedy(X, labeled, 40, rng(), block_rows=block_rows)
+    assert lazy.tolist() == eager_k_center(X.astype(np.float64), labeled, 40)
+    # With nothing labeled, the random first pick is followed by the same greedy picks.
+    lazy, radii = k_center_greedy(X, X[:0], 10, rng(), block_rows=block_rows)
+    cover_from = eager_k_center(X.astype(np.float64), X[lazy[:1]].astype(np.float64), 9)
+    assert lazy[1:].tolist() == cover_from and np.isinf(radii[0])

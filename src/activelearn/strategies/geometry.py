@@ -13,6 +13,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
 
 BLOCK = 2048  # rows per block: a 2048 x 2048 float32 block is 16 MiB
+KMEANS_MAX_ITER = 30
 
 
 def as_float32(X: np.ndarray) -> np.ndarray:
@@ -43,17 +44,54 @@ def seed_from(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31 - 1))
 
 
-def kmeans(
-    X: np.ndarray, k: int, rng: np.random.Generator, *, minibatch: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster labels and centroids of ``k`` clusters (k-means++ init, one run).
+def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``k`` seeds by D² sampling (Arthur & Vassilvitskii 2007), one trial each.
 
-    ``minibatch`` switches to MiniBatchKMeans for pools of hundreds of
-    thousands. Duplicate points can leave fewer than ``k`` distinct clusters;
-    callers fill the batch from the remaining items.
+    scikit-learn's greedy k-means++ tries 2 + log k candidates per center and
+    computes their distances to all points, which dominated k-means time
+    here; one trial costs one matrix-vector product per center.
     """
-    cls = MiniBatchKMeans if minibatch else KMeans
-    model = cls(n_clusters=k, n_init=1, random_state=seed_from(rng))
+    norms = squared_norms(X)
+    chosen = np.empty(k, dtype=int)
+    chosen[0] = rng.integers(len(X))
+    nearest = np.maximum(norms - 2.0 * (X @ X[chosen[0]]) + norms[chosen[0]], 0.0)
+    for t in range(1, k):
+        nearest[chosen[:t]] = 0.0
+        total = float(nearest.sum(dtype=np.float64))
+        if total > 0:
+            chosen[t] = rng.choice(len(X), p=nearest.astype(np.float64) / total)
+        else:  # fewer distinct points than k: any unchosen one
+            free = np.ones(len(X), dtype=bool)
+            free[chosen[:t]] = False
+            chosen[t] = rng.choice(np.flatnonzero(free))
+        d2 = np.maximum(norms - 2.0 * (X @ X[chosen[t]]) + norms[chosen[t]], 0.0)
+        np.minimum(nearest, d2, out=nearest)
+    return chosen
+
+
+def kmeans(
+    X: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    *,
+    minibatch: bool = False,
+    max_iter: int = KMEANS_MAX_ITER,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster labels and centroids of ``k`` clusters: D²-sampled seeds, then Lloyd.
+
+    ``max_iter`` caps Lloyd's iterations (not MiniBatchKMeans's, which stops
+    early by itself): these strategies only need centroids good enough to find
+    representatives, and the objective moves little after a few dozen
+    iterations (50k x 384 Gaussian data: 63 iterations to converge, inertia
+    within 0.02% after 20). ``minibatch`` switches to MiniBatchKMeans for
+    pools of hundreds of thousands. Duplicate points can leave fewer than
+    ``k`` distinct clusters; callers fill the batch from the remaining items.
+    """
+    seeds = X[kmeans_plus_plus(X, k, rng)]
+    if minibatch:  # early stopping decides its epochs
+        model = MiniBatchKMeans(n_clusters=k, init=seeds, n_init=1, random_state=seed_from(rng))
+    else:
+        model = KMeans(n_clusters=k, init=seeds, n_init=1, max_iter=max_iter)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         labels = model.fit_predict(X)

@@ -94,7 +94,8 @@ def explain_divergence(X: np.ndarray, labeled: np.ndarray, ours, theirs) -> None
     ]
     print(
         f"  first difference at pick {t}: distances to the cover (float64) "
-        f"{gap[0]:.7f} (ours) vs {gap[1]:.7f} (theirs), relative gap {abs(gap[0] - gap[1]) / gap[1]:.1e}"
+        f"{gap[0]:.7f} (ours) vs {gap[1]:.7f} (theirs), "
+        f"relative gap {abs(gap[0] - gap[1]) / gap[1]:.1e}"
     )
 
 

@@ -102,7 +102,7 @@ def explain_divergence(X: np.ndarray, labeled: np.ndarray, ours, theirs) -> None
 def badge(args: argparse.Namespace) -> None:
     outputs = ModelOutputs(
         probabilities=probabilities(args.size, args.classes),
-        embeddings=embeddings(args.size, args.dim),
+        embeddings=embeddings(args.size, args.dim, clusters=args.clusters),
     )
     seconds, _ = run("badge", outputs, args.picks)
     print(
@@ -115,7 +115,7 @@ def badge(args: argparse.Namespace) -> None:
 def others(args: argparse.Namespace) -> None:
     outputs = ModelOutputs(
         probabilities=probabilities(args.size, args.classes),
-        embeddings=embeddings(args.size, args.dim),
+        embeddings=embeddings(args.size, args.dim, clusters=args.clusters),
         labeled_embeddings=embeddings(args.labeled, args.dim, seed=1),
     )
     cases = [
@@ -124,16 +124,20 @@ def others(args: argparse.Namespace) -> None:
         ("kmeans", {"minibatch": True}),
         ("cluster_margin", {}),
         ("typiclust", {}),
-        ("probcover", {}),
+        ("probcover", {"__size": 10_000}),
+        ("subsample", {"base": "probcover", "size": 10_000}),
         ("subsample", {"base": "coreset", "size": 10_000}),
         ("subsample", {"base": "coreset", "size": 10_000, "method": "nearest"}),
         ("class_balanced", {"base": "margin"}),
         ("stochastic", {"base": "entropy"}),
     ]
     for name, params in cases:
-        seconds, _ = run(name, outputs, args.picks, **params)
+        size = params.pop("__size", None)  # run on the first `size` candidates only
+        subset = outputs if size is None else outputs.subset(np.arange(size))
+        seconds, _ = run(name, subset, args.picks, **params)
         print(
-            f"{name} {params or ''}: {args.picks} of {args.size:,}x{args.dim}: {fmt(seconds)}",
+            f"{name} {params or ''}: {args.picks} of {subset.n_candidates:,}x{args.dim}: "
+            f"{fmt(seconds)}",
             flush=True,
         )
 

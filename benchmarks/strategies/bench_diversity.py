@@ -121,7 +121,6 @@ def others(args: argparse.Namespace) -> None:
     cases = [
         ("information_density", {}),
         ("kmeans", {}),
-        ("kmeans", {"minibatch": True}),
         ("cluster_margin", {}),
         ("typiclust", {}),
         ("probcover", {"__size": 10_000}),

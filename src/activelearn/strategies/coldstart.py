@@ -43,19 +43,18 @@ class TypiClust(QueryStrategy):
     name = "typiclust"
     requires = frozenset({EMBEDDINGS})
 
-    def __init__(self, neighbors: int = 20, max_clusters: int = 500, minibatch: bool = False):
+    def __init__(self, neighbors: int = 20, max_clusters: int = 500) -> None:
         if neighbors < 1 or max_clusters < 1:
             raise ConfigError("typiclust neighbors and max_clusters must be positive")
         self.neighbors = neighbors
         self.max_clusters = max_clusters
-        self.minibatch = minibatch
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         X = as_float32(outputs.embeddings)
         labeled = outputs.labeled_embeddings
         n_labeled = 0 if labeled is None else len(labeled)
         k = min(len(X), n_labeled + n, max(self.max_clusters, n))
-        clusters, centroids = kmeans(X, k, rng, minibatch=self.minibatch)
+        clusters, centroids = kmeans(X, k, rng)
         members = [np.flatnonzero(clusters == c) for c in range(k)]
         counts = np.zeros(k, dtype=int)
         if n_labeled:

@@ -301,3 +301,15 @@ def test_lazy_k_center_picks_what_the_eager_loop_picks(block_rows: int) -> None:
     lazy, radii = k_center_greedy(X, X[:0], 10, rng(), block_rows=block_rows)
     cover_from = eager_k_center(X.astype(np.float64), X[lazy[:1]].astype(np.float64), 9)
     assert lazy[1:].tolist() == cover_from and np.isinf(radii[0])
+
+
+def test_mean_knn_distance_matches_scikit_learn() -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    from activelearn.strategies.geometry import mean_knn_distance
+
+    X = rng(11).normal(size=(50, 3)).astype(np.float32)
+    distances, _ = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(X)
+    np.testing.assert_allclose(
+        mean_knn_distance(X, 5, block=16), distances[:, 1:].mean(1), rtol=1e-4
+    )

@@ -25,7 +25,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from activelearn.errors import ConfigError
 from activelearn.strategies.base import EMBEDDINGS, ModelOutputs, Query, QueryStrategy
-from activelearn.strategies.geometry import as_float32, kmeans
+from activelearn.strategies.geometry import as_float32, kmeans, mean_knn_distance
 from activelearn.strategies.registry import make_strategy, register
 
 
@@ -34,8 +34,7 @@ def typicality(X: np.ndarray, neighbors: int) -> np.ndarray:
     k = min(neighbors, len(X) - 1)
     if k < 1:
         return np.ones(len(X))
-    distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
-    return 1.0 / (distances[:, 1:].mean(axis=1) + 1e-12)
+    return 1.0 / (mean_knn_distance(X, k) + 1e-12)
 
 
 @register

@@ -39,6 +39,22 @@ def min_squared_distances(X: np.ndarray, Y: np.ndarray, *, block: int = BLOCK) -
     return np.maximum(best, 0.0)
 
 
+def mean_knn_distance(X: np.ndarray, k: int, *, block: int = BLOCK) -> np.ndarray:
+    """Mean distance of each row to its ``k`` nearest other rows, in row blocks.
+
+    For the small sets TypiClust asks about (one cluster at a time) this is
+    far cheaper than building a scikit-learn index per cluster.
+    """
+    norms = squared_norms(X)
+    out = np.empty(len(X))
+    for i in range(0, len(X), block):
+        d2 = norms[i : i + block, None] - 2.0 * (X[i : i + block] @ X.T) + norms
+        d2[np.arange(len(d2)), np.arange(i, i + len(d2))] = np.inf  # not its own neighbour
+        nearest = np.partition(d2, k - 1, axis=1)[:, :k]
+        out[i : i + block] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
+    return out
+
+
 def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of ``k`` seeds by D² sampling (Arthur & Vassilvitskii 2007), one trial each.
 

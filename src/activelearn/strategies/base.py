@@ -170,7 +170,7 @@ def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) ->
                 f"samples must be K x N x C with N = {n} candidates, got shape {samples.shape}"
             )
         check_probabilities(samples.reshape(-1, samples.shape[-1]))
-    if LABELED_EMBEDDINGS in requires and EMBEDDINGS in requires:
+    if EMBEDDINGS in requires and outputs.labeled_embeddings is not None:  # also when optional
         labeled = np.asarray(outputs.labeled_embeddings)
         if labeled.ndim != 2 or labeled.shape[1] != outputs.embeddings.shape[1]:
             raise ModelOutputError(

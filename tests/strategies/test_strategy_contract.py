@@ -54,3 +54,19 @@ def test_every_strategy_is_registered() -> None:
         "class_balanced", "subsample",
     }  # fmt: skip
     assert expected <= set(NAMES)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    weights=st.lists(st.integers(0, 20), min_size=1, max_size=6),
+    capacities=st.lists(st.integers(0, 10), min_size=6, max_size=6),
+    fraction=st.floats(0, 1),
+)
+def test_allocate_fills_exactly_within_capacities(weights, capacities, fraction) -> None:
+    from activelearn.strategies.allocation import allocate
+
+    capacities = np.array(capacities[: len(weights)])
+    n = int(fraction * capacities.sum())
+    quotas = allocate(np.array(weights), n, capacities)
+    assert quotas.sum() == n
+    assert ((quotas >= 0) & (quotas <= capacities)).all()

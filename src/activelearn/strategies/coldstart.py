@@ -14,8 +14,12 @@ If ``labeled_embeddings`` are given, regions already labeled are avoided.
   Lens"): join items closer than ``radius``; greedily pick the item whose
   ball covers the most not-yet-covered items (balls of labeled items count
   as covered). Once everything is covered, the rest is drawn at random and
-  ``Query.notes`` says so. The graph has one entry per pair within
-  ``radius``: keep the radius small enough that balls hold tens of items.
+  ``Query.notes`` says so. Without a ``radius``, it is the median distance
+  to the 10th nearest neighbour (measured from up to 1,000 sampled items),
+  so a typical ball holds about ten items; Yehuda et al. instead take the
+  largest radius whose balls stay 95% pure with respect to k-means clusters.
+  Finding the pairs costs O(N²·D) time (memory: one entry per pair within
+  the radius): for pools beyond ~20k wrap it in ``subsample``.
 """
 
 from __future__ import annotations

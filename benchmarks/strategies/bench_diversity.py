@@ -18,18 +18,28 @@ from __future__ import annotations
 
 import argparse
 import time
+import tracemalloc
 
 import numpy as np
 from _common import embeddings, fmt, has, machine_notes, probabilities
 
 from activelearn.strategies import ModelOutputs, make_strategy
 
+TRACE_MEMORY = False  # --memory: also report the peak memory a query allocates
+
 
 def run(name: str, outputs: ModelOutputs, n: int, **params) -> tuple[float, np.ndarray]:
     strategy = make_strategy(name, **params)
+    if TRACE_MEMORY:
+        tracemalloc.start()
     start = time.perf_counter()
     picked = strategy.query(outputs, n, np.random.default_rng(0)).indices
-    return time.perf_counter() - start, picked
+    seconds = time.perf_counter() - start
+    if TRACE_MEMORY:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"  {name}: peak memory allocated during the query {peak / 2**20:,.0f} MiB")
+    return seconds, picked
 
 
 def coreset(args: argparse.Namespace) -> None:
@@ -152,7 +162,10 @@ def main() -> None:
     parser.add_argument("--peer-picks", type=int, default=100)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--clusters", type=int, default=0, help="0: isotropic Gaussian data")
+    parser.add_argument("--memory", action="store_true", help="trace peak memory (numpy)")
     args = parser.parse_args()
+    global TRACE_MEMORY
+    TRACE_MEMORY = args.memory
     if args.picks is None:
         args.picks = {"coreset": 1000, "badge": 100, "others": 100}[args.what]
     print(machine_notes())

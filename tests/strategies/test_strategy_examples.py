@@ -257,6 +257,10 @@ def test_invalid_inputs_are_reported() -> None:
             ModelOutputs(embeddings=np.zeros((3, 2)), labeled_embeddings=np.zeros((1, 5))),
             1,
         )
+    nan_row = np.zeros((3, 2))
+    nan_row[2, 1] = np.nan
+    with pytest.raises(ModelOutputError, match="NaN"):
+        pick("kmeans", ModelOutputs(embeddings=nan_row), 1)
     with pytest.raises(ConfigError, match="unknown strategy"):
         make_strategy("nope")
 

@@ -192,8 +192,11 @@ def _check_rows(array: np.ndarray, n: int, what: str, *, ndim: int) -> None:
         raise ModelOutputError(
             f"{what} must have {ndim} dimensions and {n} rows, got {array.shape}"
         )
-    if not np.isfinite(array).all():
-        raise ModelOutputError(f"{what} contain NaN or infinite values")
+    # In row blocks: a whole-array isfinite would allocate N x D booleans (366 MiB at 1M x 384).
+    rows = max(1, 2**22 // max(1, int(np.prod(array.shape[1:]))))
+    for start in range(0, len(array), rows):
+        if not np.isfinite(array[start : start + rows]).all():
+            raise ModelOutputError(f"{what} contain NaN or infinite values")
 
 
 def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3) -> None:

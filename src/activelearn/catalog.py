@@ -25,12 +25,18 @@ class Task:
 
     name: str
     splits: PoolSplits
-    embeddings: np.ndarray | None = None  # pool embeddings for diversity / cold start
 
     def pool(self) -> Pool:
         """A fresh pool with nothing labeled: every run starts from its own."""
         p = self.splits.pool
         return Pool(p.X, ids=p.ids, hidden_labels=p.hidden_labels, raw=p.raw, classes=p.classes)
+
+    @property
+    def embeddings(self) -> np.ndarray | None:
+        """Pool embeddings for diversity and cold-start strategies: dense feature vectors
+        (pixels, sentence embeddings) serve as they are; sparse TF-IDF rows do not."""
+        X = self.splits.pool.X
+        return X if isinstance(X, np.ndarray) and X.ndim == 2 else None
 
     @property
     def X_pool(self) -> Any:
@@ -83,11 +89,20 @@ def digits(*, split_seed: int = 0) -> Task:
 
 
 def _text_features(name: str) -> Any:
+    """``tfidf`` (the strong default for sentiment) or ``minilm`` sentence embeddings.
+
+    MiniLM embeddings are cached on disk: the first IMDB run embeds for tens
+    of minutes on a 2-core CPU, later runs read the cache.
+    """
     if name == "tfidf":
         from activelearn.features.tfidf import TfidfFeaturizer
 
         return TfidfFeaturizer()
-    raise ConfigError(f"unknown features {name!r}; available: tfidf")
+    if name == "minilm":
+        from activelearn.features.sentence import SentenceEmbedder
+
+        return SentenceEmbedder()
+    raise ConfigError(f"unknown features {name!r}; available: tfidf, minilm")
 
 
 def imdb(

@@ -24,6 +24,15 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path: str | Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
 def learning_curves(
     histories: Mapping[str, list[History]],
     path: str | Path,
@@ -54,11 +63,7 @@ def learning_curves(
     ax.set_ylabel(f"test {metric}")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def training_curves(history: History, path: str | Path) -> Path | None:
@@ -85,8 +90,4 @@ def training_curves(history: History, path: str | Path) -> Path | None:
         ax.set_ylabel(quantity)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -273,3 +273,29 @@ def test_invalid_inputs_are_reported() -> None:
 )
 def test_allocate(weights, n, capacities, expected) -> None:
     assert allocate(np.array(weights), n, np.array(capacities)).tolist() == expected
+
+
+def test_ties_at_the_cut_are_broken_at_random_not_by_position():
+    """A model unsure of everything ties every score; a pool sorted by class must not
+    make the batch one class (it did, with ties broken by lowest index)."""
+    from activelearn.strategies.base import top_k
+
+    scores = np.full(1000, 0.5)
+    scores[[3, 700]] = 0.9
+    picks = [top_k(scores, 10, np.random.default_rng(seed)) for seed in range(2)]
+    for chosen in picks:
+        assert chosen[:2].tolist() in ([3, 700], [700, 3])
+        assert len(set(chosen.tolist())) == 10
+        assert (chosen[2:] >= 10).any()  # not simply the lowest positions
+    assert set(picks[0]) != set(picks[1])
+    same_seed = top_k(scores, 10, np.random.default_rng(0))
+    assert same_seed.tolist() == picks[0].tolist()
+
+
+def test_entropy_separates_rows_that_float32_would_tie():
+    p = np.array([0.5, 0.5 + 2**-20, 0.5 + 2**-19], dtype=np.float32)
+    probabilities = np.column_stack([1 - p, p])
+    scores = make_strategy("entropy").query(
+        ModelOutputs(probabilities=probabilities), 3, np.random.default_rng(0)
+    )
+    assert scores.indices.tolist() == [0, 1, 2]

@@ -1,7 +1,9 @@
 """``activelearn demo``: does active learning beat random sampling on real IMDB reviews?
 
 TF-IDF features and logistic regression; a balanced seed of 100 labels,
-then 14 rounds of 100 chosen by margin, entropy or at random, over 3 seeds,
+then 14 rounds of 100 chosen by margin (for two classes the same ranking as
+least confidence and entropy), by the Keras tutorial's false-positive /
+false-negative ratio computed on the validation set, or at random, over 3 seeds,
 against the same model trained on all 22,500 pool reviews. Takes a few
 minutes on a 2-core CPU.
 """
@@ -35,7 +37,7 @@ def handle(args: argparse.Namespace) -> int:
         dataset="imdb",
         dataset_params={"path": args.data} if args.data else {},
         learner="logistic_regression",
-        strategies=["margin", "entropy", "random"],
+        strategies=["margin", "ratio", "random"],
         initial_size=100,
         initial_method="balanced",
         batch_size=100,

@@ -218,21 +218,26 @@ def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3)
         )
 
 
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest scores, largest first, ties broken by lower index.
+def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Indices of the ``k`` largest scores, largest first.
 
-    ``argpartition`` keeps this O(N) for the pool; only the k winners are sorted.
+    Items tied at the cut are drawn at random with ``rng`` (by lower index
+    without one). Random tie-breaking matters: when a model is unsure of
+    everything many scores tie, and pools are often stored sorted by class,
+    so taking the lowest indices would fill a batch with one class.
+    ``argpartition`` keeps this O(N); only the k winners are sorted.
     """
     scores = np.asarray(scores)
-    if k >= len(scores):
-        return np.lexsort((np.arange(len(scores)), -scores))
-    part = np.argpartition(-scores, k - 1)[:k]
-    # Items tied with the k-th score may sit outside the partition; make the cut deterministic.
-    kth = scores[part].min()
+    k = min(k, len(scores))
+    if k == 0:
+        return np.empty(0, dtype=int)
+    kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+    above = np.flatnonzero(scores > kth)
     tied = np.flatnonzero(scores == kth)
-    winners = np.union1d(part[scores[part] > kth], tied)
-    order = np.lexsort((winners, -scores[winners]))
-    return winners[order][:k]
+    need = k - len(above)
+    tied = rng.choice(tied, size=need, replace=False) if rng is not None else tied[:need]
+    winners = np.concatenate([above, tied])
+    return winners[np.argsort(-scores[winners], kind="stable")]
 
 
 class ScoringStrategy(QueryStrategy):
@@ -248,7 +253,7 @@ class ScoringStrategy(QueryStrategy):
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         scores = self.score(outputs)
-        chosen = top_k(scores, n)
+        chosen = top_k(scores, n, rng)
         return Query(chosen, scores[chosen])
 
 

@@ -64,7 +64,7 @@ class ClusterMargin(QueryStrategy):
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         scores = margin_scores(outputs.probabilities)
         m = min(outputs.n_candidates, int(np.ceil(self.candidates_factor * n)))
-        uncertain = top_k(scores, m)
+        uncertain = top_k(scores, m, rng)
         labels, _ = kmeans(
             as_float32(outputs.embeddings[uncertain]), n, rng, minibatch=self.minibatch
         )

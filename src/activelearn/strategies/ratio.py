@@ -90,7 +90,7 @@ class ErrorRatio(QueryStrategy):
         groups = [np.flatnonzero(predicted == c) for c in range(probabilities.shape[1])]
         quotas = allocate(errors, n, np.array([len(g) for g in groups]))
         scores = uncertainty_scores(probabilities, self.uncertainty)
-        chosen = [g[top_k(scores[g], q)] for g, q in zip(groups, quotas, strict=True) if q > 0]
+        chosen = [g[top_k(scores[g], q, rng)] for g, q in zip(groups, quotas, strict=True) if q > 0]
         indices = np.concatenate(chosen)
         indices = indices[np.lexsort((indices, -scores[indices]))]
         note = (

@@ -83,5 +83,5 @@ class StochasticBatch(QueryStrategy):
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         scores = self.base.score(outputs)
         perturbed = log_weights(scores, self.mode, self.beta) + rng.gumbel(size=len(scores))
-        chosen = top_k(perturbed, n)
+        chosen = top_k(perturbed, n, rng)
         return Query(chosen, scores[chosen])

@@ -30,7 +30,9 @@ def margin_scores(probabilities: np.ndarray) -> np.ndarray:
 
 def entropy_scores(probabilities: np.ndarray) -> np.ndarray:
     """Shannon entropy -sum_c p log p in nats (0 log 0 = 0)."""
-    p = np.asarray(probabilities)
+    # float64: near p = 1/C entropy is flat (quadratic), and float32 would turn
+    # thousands of nearly-uniform rows into exact ties.
+    p = np.asarray(probabilities, dtype=np.float64)
     # log(p) of a zero is -inf and 0 * -inf is NaN: compute the log only where p > 0.
     logp = np.log(p, out=np.zeros_like(p), where=p > 0)
     return -np.einsum("ij,ij->i", p, logp)

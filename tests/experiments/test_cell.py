@@ -54,3 +54,38 @@ def test_a_failing_cell_is_recorded_not_raised(tiny):
     result = execute({**task, "context": {}})
     assert result["status"] == "error"
     assert "/no" in result["error"] and "Traceback" in result["traceback"]
+
+
+def test_features_are_fitted_on_the_pool_only_and_a_grid_runs_on_them(tmp_path):
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from activelearn.experiments.config import parse_config
+
+    rng = np.random.default_rng(0)
+    words = {"pos": ["good", "great", "fun", "superb"], "neg": ["bad", "dull", "awful", "poor"]}
+    rows = ["text,label"]
+    for i in range(120):
+        label = "pos" if i % 2 else "neg"
+        rows.append(f"{' '.join(rng.choice(words[label], 3))} film{i} plot,{label}")
+    path = tmp_path / "reviews.csv"
+    path.write_text("\n".join(rows) + "\n")
+    dataset = {"name": "csv", "path": str(path), "label_column": "label", "text_column": "text"}
+    grid = {
+        "grid": {"datasets": [{**dataset, "features": {"name": "tfidf", "min_df": 1}}],
+                 "learners": ["logistic_regression"], "strategies": ["margin"], "seeds": [0],
+                 "budgets": [40], "batch_sizes": [10]},
+        "loop": {"initial_size": 10},
+    }  # fmt: skip
+    cell = parse_config(grid).al_cells()[0]
+    splits = make_splits(cell.spec)
+    assert sp.issparse(splits.X_pool) and sp.issparse(splits.X_test)
+    raw_spec = {**cell.spec, "dataset": {"name": "csv", "params": {
+        k: v for k, v in dataset.items() if k != "name"}}}  # fmt: skip
+    raw = make_splits(raw_spec)
+    pool_vocabulary = TfidfVectorizer(min_df=1, ngram_range=(1, 2)).fit(raw.X_pool).vocabulary_
+    assert splits.X_pool.shape[1] == len(pool_vocabulary)  # film<i> of test items are unseen
+    assert "tfidf fitted on the" in splits.info["features"]
+    result = execute({**cell.to_dict(), "context": {}})
+    assert result["status"] == "ok", result.get("traceback")
+    assert result["history"][-1]["n_labeled"] == 40

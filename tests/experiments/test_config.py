@@ -55,6 +55,8 @@ def test_loads_toml(tiny):
          r"grid\.datasets\[1\]: unknown dataset 'mnist2'"),
         (lambda c: c["grid"].update(datasets=[{"name": "synthetic", "n_sample": 5}]),
          r"grid\.datasets\[0\]: bad parameters for dataset 'synthetic'.*n_sample"),
+        (lambda c: c["grid"].update(datasets=[{"name": "digits", "features": {"name": "bow"}}]),
+         r"grid\.datasets\[0\]: dataset 'digits': features must be a table"),
         (lambda c: c["grid"].update(learners=[{"name": "logistic_regression", "CC": 1}]),
          r"grid\.learners\[0\]: bad parameters for learner 'logistic_regression'"),
         (lambda c: c["grid"].update(seeds=[0, -1]), r"grid\.seeds\[1\]: expected an integer >= 0"),

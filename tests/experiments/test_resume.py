@@ -33,9 +33,13 @@ def test_a_killed_grid_resumes_without_losing_or_repeating_a_cell(make_config, t
         env={**os.environ, "PYTHONPATH": str(SRC)},
         start_new_session=True,
     )
-    cells = output / "cells"
+    audit_file = output / "runs.jsonl"
+
+    def finished() -> int:
+        return audit_file.read_text().count('"finished"') if audit_file.exists() else 0
+
     deadline = time.time() + 60
-    while time.time() < deadline and len(list(cells.glob("*.json")) if cells.exists() else []) < 3:
+    while time.time() < deadline and finished() < 3:
         assert process.poll() is None, "the grid finished before it could be interrupted"
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)

@@ -13,8 +13,10 @@ random baseline and the full-data model of a seed see exactly these splits.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
+import json
 import os
 import platform
 import socket
@@ -98,7 +100,22 @@ def _distinct(messages: Iterable[str], limit: int = 10) -> list[dict[str, Any]]:
 
 
 def make_splits(spec: dict[str, Any]) -> Splits:
-    """Fixed test set, per-seed validation set, pool: the same for every strategy of a seed."""
+    """Fixed test set, per-seed validation set, pool: the same for every strategy of a seed.
+
+    With ``features`` in the dataset's parameters, the featurizer is fitted on
+    the pool's inputs only (unsupervised, never on validation or test items)
+    and every split is transformed once, instead of in every round.
+    """
+    return _make_splits(json.dumps({k: spec[k] for k in _SPLIT_KEYS}, sort_keys=True))
+
+
+_SPLIT_KEYS = ("dataset", "seed", "validation_size", "test_size", "split_seed")
+
+
+@functools.lru_cache(maxsize=2)
+def _make_splits(key: str) -> Splits:
+    """Cached per process: the strategies of one seed that land on a worker share the work."""
+    spec = json.loads(key)
     data: LoadedData = load_dataset(spec["dataset"], spec["split_seed"])
     y = np.asarray(data.y)
     if data.X_test is None or data.y_test is None:
@@ -125,9 +142,32 @@ def make_splits(spec: dict[str, Any]) -> Splits:
         "validation_sha256": _digest(val),
         "description": data.description,
     }
-    return Splits(
+    splits = Splits(
         take(X_rest, pool), y_rest[pool], take(X_rest, val), y_rest[val], X_test, y_test, info
     )
+    features = spec["dataset"].get("params", {}).get("features")
+    return splits if features is None else featurize(splits, features)
+
+
+def featurize(splits: Splits, features: dict[str, Any]) -> Splits:
+    """Fit the featurizer on the pool's inputs, transform every split with it."""
+    from activelearn.features.tfidf import TfidfFeaturizer
+
+    params = {k: v for k, v in features.items() if k != "name"}
+    if "ngram_max" in params:
+        params["ngram_range"] = (1, params.pop("ngram_max"))
+    featurizer = TfidfFeaturizer(**params)
+    start = time.perf_counter()
+    X_pool = featurizer.fit_transform(splits.X_pool)
+    info = {
+        **splits.info,
+        "features": f"tfidf fitted on the {len(splits.y_pool)} pool items, "
+        f"{featurizer.vocabulary_size} terms, {time.perf_counter() - start:.1f} s",
+    }
+    return Splits(
+        X_pool, splits.y_pool, featurizer.transform(splits.X_val), splits.y_val,
+        featurizer.transform(splits.X_test), splits.y_test, info,
+    )  # fmt: skip
 
 
 def run_full(spec: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,9 @@ from activelearn.data.pool import take
 from activelearn.errors import ConfigError, DataError
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
-_COMMON = ("train_limit", "test_limit")
+# Keys every dataset accepts: subsample sizes, and `features` (applied per seed by the cell,
+# fitted on the pool only; see activelearn.experiments.cell.featurize).
+_COMMON = ("train_limit", "test_limit", "features")
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,19 @@ def available_datasets() -> list[str]:
     return sorted(_LOADERS)
 
 
+FEATURES = ("tfidf",)
+
+
 def check_dataset_params(name: str, params: dict[str, Any]) -> None:
     """Raise :class:`ConfigError` when ``params`` do not fit the loader's signature."""
+    features = params.get("features")
+    if features is not None and (
+        not isinstance(features, dict) or features.get("name") not in FEATURES
+    ):
+        raise ConfigError(
+            f'dataset {name!r}: features must be a table like {{name = "tfidf", min_df = 2}}; '
+            f"available: {', '.join(FEATURES)}"
+        )
     loader_params = {k: v for k, v in params.items() if k not in _COMMON}
     try:
         inspect.signature(_LOADERS[name]).bind(**loader_params)
@@ -81,6 +94,7 @@ def _load_cached(spec_json: str, split_seed: int) -> LoadedData:
     spec = json.loads(spec_json)
     params = dict(spec.get("params", {}))
     limits = {k: params.pop(k) for k in _COMMON if k in params}
+    limits.pop("features", None)
     data = _LOADERS[spec["name"]](**params)
     rng = np.random.default_rng([split_seed, 1])
     X, y = _limit(data.X, data.y, limits.get("train_limit"), rng)

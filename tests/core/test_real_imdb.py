@@ -29,10 +29,11 @@ def test_the_archive_holds_25k_balanced_reviews_per_split():
 
 
 def test_active_learning_beats_random_on_real_reviews(tmp_path):
-    """A small run end to end on real data: 3 seeds, 1,000 labels (past the early dip), margin vs random."""
+    """End to end on real reviews: 3 seeds, 1,000 labels (past the early dip), margin vs random."""
     code = main(["run", "--dataset", "imdb", "--data", str(ARCHIVE), "--features", "tfidf",
                  "--strategy", "margin", "random", "--initial-size", "100",
-                 "--batch-size", "100", "--rounds", "9", "--seeds", "0", "1", "2", "--no-full-baseline",
+                 "--batch-size", "100", "--rounds", "9", "--seeds", "0", "1", "2",
+                 "--no-full-baseline",
                  "--output", str(tmp_path)])  # fmt: skip
     assert code == 0
     summary = json.loads((tmp_path / "summary.json").read_text())["strategies"]

@@ -53,9 +53,8 @@ def main() -> None:
         )  # fmt: skip
         rows.append(json.loads(out.stdout))
         print(rows[-1], flush=True)
-    print(
-        "| score_batch_size | RSS after data (MB) | peak RSS (MB) | extra over data (MB) | round s |"
-    )
+    print("| score_batch_size | RSS after data (MB) | peak RSS (MB) | extra over data (MB) "
+          "| round s |")  # fmt: skip
     print("|---|---|---|---|---|")
     for r in rows:
         extra = r["peak_rss_mb"] - r["rss_after_data_mb"]

@@ -139,6 +139,7 @@ class Store:
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             threading.Lock() if sqlite else contextlib.nullcontext()
         )
+        self._projects: dict[int, ProjectInfo] = {}
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -177,7 +178,7 @@ class Store:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.read_engine) as session, session.begin():
+        with Session(self.read_engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     # -- projects and annotators ---------------------------------------------------------------
@@ -323,7 +324,7 @@ class Store:
         for path in images or []:
             if path is not None:
                 self.resolve_image(path)
-        info = self._project_by_id(project_id)
+        info = self.project_info(project_id)
         if labels is not None:
             _check_labels([v for v in labels if v is not None], info.classes)
         rng = np.random.default_rng([info.settings["seed"], project_id])
@@ -415,7 +416,7 @@ class Store:
         item with a renewed lease, so a reloaded page shows what it showed.
         Held-out items are served in proportion to ``heldout_fraction``.
         """
-        info = self._project_by_id(annotator.project_id)
+        info = self.project_info(annotator.project_id)
         now = time.time()
         expires = now + info.settings["lease_seconds"]
         with self.write() as session:
@@ -465,7 +466,7 @@ class Store:
         Rejected (nothing written): an unknown item, a label outside the
         classes, an item leased to someone else or already labeled/flagged.
         """
-        info = self._project_by_id(annotator.project_id)
+        info = self.project_info(annotator.project_id)
         if kind not in (LABEL, SKIP, FLAG):
             raise InvalidInput(f"kind must be one of label, skip, flag; got {kind!r}")
         if kind == LABEL:
@@ -546,7 +547,7 @@ class Store:
                 return record, None
             session.execute(delete(Lease).where(Lease.annotator_id == annotator.id))
             session.flush()
-            expires = now + self._project_by_id(annotator.project_id).settings["lease_seconds"]
+            expires = now + self.project_info(annotator.project_id).settings["lease_seconds"]
             session.add(
                 Lease(
                     item_id=item.id,
@@ -607,7 +608,7 @@ class Store:
         ]
 
     def progress(self, project_id: int, annotator: AnnotatorInfo | None = None) -> dict[str, Any]:
-        info = self._project_by_id(project_id)
+        info = self.project_info(project_id)
         with self.read() as session:
             counts = _label_counts(session, project_id)
             by_class = dict(
@@ -779,7 +780,7 @@ class Store:
         re-ranked items are written, in short transactions that let label
         submissions through between them.
         """
-        info = self._project_by_id(project_id)
+        info = self.project_info(project_id)
         with self.read() as session:
             n_rounds = session.scalar(select(func.count()).where(Round.project_id == project_id))
         base = -float(n_rounds + 1) * 1e9
@@ -808,12 +809,17 @@ class Store:
         with self.read() as session:
             return sum(_label_counts(session, project_id).values())
 
-    def _project_by_id(self, project_id: int) -> ProjectInfo:
+    def project_info(self, project_id: int) -> ProjectInfo:
+        """The project's definition; cached, since nothing changes it after creation."""
+        cached = self._projects.get(project_id)
+        if cached is not None:
+            return cached
         with self.read() as session:
             project = session.get(Project, project_id)
             if project is None:
                 raise NotFound(f"no project with id {project_id}")
-            return _project_info(project)
+            info = self._projects[project_id] = _project_info(project)
+            return info
 
 
 # -- helpers -----------------------------------------------------------------------------------

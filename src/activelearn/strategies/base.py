@@ -94,7 +94,9 @@ class QueryStrategy(ABC):
         if n == 0:
             return Query(np.empty(0, dtype=int), np.empty(0), notes)
         query = self.select(outputs, n, rng)
-        return Query(np.asarray(query.indices, dtype=int), np.asarray(query.scores), notes + query.notes)
+        return Query(
+            np.asarray(query.indices, dtype=int), np.asarray(query.scores), notes + query.notes
+        )
 
     @abstractmethod
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
@@ -116,7 +118,9 @@ def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3)
             "a binary model must return both columns"
         )
     if not np.isfinite(p).all():
-        raise ModelOutputError("the model returned NaN or infinite probabilities: check its training")
+        raise ModelOutputError(
+            "the model returned NaN or infinite probabilities: check its training"
+        )
     if (p < -atol).any() or (np.abs(p.sum(axis=1) - 1) > atol).any():
         raise ModelOutputError(
             "probabilities must be non-negative and sum to 1 per row: "

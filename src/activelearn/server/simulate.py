@@ -38,8 +38,19 @@ class SimulationReport:
             self.latencies.setdefault(key, []).extend(values)
 
     def percentile(self, call: str, q: float) -> float:
+        """The ``q``-th percentile of one call's latency, in milliseconds."""
         values = self.latencies.get(call) or [float("nan")]
-        return float(np.percentile(values, q))
+        return float(np.percentile(values, q)) * 1000
+
+    def summary(self) -> str:
+        calls = ", ".join(
+            f"{call} p50 {self.percentile(call, 50):.0f} ms p99 {self.percentile(call, 99):.0f} ms"
+            for call in ("next", "submit")
+        )
+        return (
+            f"{len(self.acknowledged)} labels in {self.seconds:.1f} s, "
+            f"{len(self.refused)} refused, {self.resent} resent; {calls}"
+        )
 
 
 def simulate(

@@ -20,7 +20,6 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from activelearn.server.trainer import Trainer
 from activelearn.store.errors import Forbidden, InvalidInput, NotFound, StoreError
@@ -99,53 +98,8 @@ class UndoOut(BaseModel):
     item: ItemOut | None
 
 
-# -- middleware ----------------------------------------------------------------------------------
-
-
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, whether or not they declare a length."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(self.limit, scope, receive, send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(self.limit, scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
-
-
 class _Unauthorized(Exception):
     pass
-
-
-async def _too_large(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse(
-        {"detail": f"request body too large: at most {limit} bytes"}, status_code=413
-    )
-    await response(scope, receive, send)
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -173,13 +127,13 @@ def create_app(
         description="Label items, watch the model learn. Every /api route but /api/health "
         "needs `Authorization: Bearer <token>`.",
         lifespan=lifespan,
+        max_body_size=max_body,  # 413 for longer bodies, declared or streamed
     )
     app.state.store = store
     app.state.trainer = trainer
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]
     )
-    app.add_middleware(BodyLimit, limit=max_body)
 
     @app.middleware("http")
     async def security_headers(

@@ -1,5 +1,5 @@
 // activelearn labeling page. No framework, no build step, no CDN.
-// User data is only ever written with textContent / SVG attributes, never innerHTML.
+// User data is only ever written with textContent and SVG attributes, never parsed as HTML.
 // Every answer is queued in localStorage before it is sent and removed once the
 // server has it, so closing the tab never loses work: the queue is replayed on load.
 "use strict";

@@ -186,7 +186,8 @@ async function act(kind, label) {
     show("");
     await next();
   }
-  await refreshProgress();
+  // Not awaited: the next item is on screen and takes keys while the counts update.
+  refreshProgress().catch((error) => show(error.message));
 }
 
 // One action at a time: keys pressed while one runs are ignored, so a key never lands on
@@ -248,7 +249,9 @@ async function start() {
   await next();
   await refreshProgress();
   await refreshModel();
-  setInterval(() => refreshModel().catch((e) => show(e.message)), 3000);
+  setInterval(() => refreshModel().catch((e) => {
+    $("model-status").textContent = `model: status unavailable (${e.message})`;
+  }), 3000);
   setInterval(() => flush().catch(() => {}), 5000);
 }
 

@@ -9,6 +9,10 @@ from activelearn.errors import (
     ModelOutputError,
     ResumeError,
 )
+from activelearn.history import History
+from activelearn.loop import ActiveLearningLoop, Event
+from activelearn.oracles import FileOracle, SimulatedOracle
+from activelearn.stopping import TargetMetric
 from activelearn.strategies import (
     ModelOutputs,
     Query,
@@ -21,7 +25,13 @@ from activelearn.strategies import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActiveLearningLoop",
     "ActiveLearnError",
+    "Event",
+    "FileOracle",
+    "History",
+    "SimulatedOracle",
+    "TargetMetric",
     "ConfigError",
     "DataError",
     "LabelsPending",

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from activelearn.data.pool import Pool, n_rows
+from activelearn.data.splits import select_seed
 from activelearn.errors import ConfigError, DataError, LabelsPending, ResumeError
 from activelearn.history import History
 from activelearn.learners.base import can_embed, can_sample
@@ -144,7 +145,6 @@ class ActiveLearningLoop:
         self.stop_reason: str | None = None
         self._subscribers: list[Callable[[Event], None]] = []
         self._validation_probabilities: np.ndarray | None = None
-        self._candidate_probabilities: np.ndarray | None = None
         self._pending: tuple[int, np.ndarray, dict[str, Any]] | None = None
         if self.run_dir is not None:
             self._open_run_dir(resume)
@@ -231,7 +231,7 @@ class ActiveLearningLoop:
         if self.initial_method == "random":
             chosen = candidates[rng.choice(len(candidates), size=size, replace=False)]
         elif self.initial_method == "balanced":
-            chosen = _balanced_seed(self.pool, candidates, size, rng)
+            chosen = select_seed(self.pool, size, rng, balanced=True)
         else:
             strategy = make_strategy(self.initial_method)
             if PROBABILITIES in strategy.requires or SAMPLES in strategy.requires:
@@ -258,9 +258,8 @@ class ActiveLearningLoop:
         """Compute exactly what ``strategy.requires`` for the candidates, in batches."""
         needs = strategy.requires
         fields: dict[str, Any] = {"size": len(candidates), "classes": self.pool.classes}
-        watch_pool = any(getattr(c, "uses_pool_probabilities", False) for c in self.stopping)
-        if PROBABILITIES in needs or watch_pool:
-            fields["probabilities"] = self._candidate_probabilities = self._predict(candidates)
+        if PROBABILITIES in needs:
+            fields["probabilities"] = self._predict(candidates)
         if EMBEDDINGS in needs:
             fields["embeddings"] = self._embed(candidates, strategy)
         if LABELED_EMBEDDINGS in needs:
@@ -397,7 +396,7 @@ class ActiveLearningLoop:
             n_labeled=n_labeled,
             n_unlabeled=len(self.pool.unlabeled_indices),
             record=record,
-            candidate_probabilities=self._candidate_probabilities,
+            predict_pool=self._predict,
         )
         for criterion in self.stopping:
             reason = criterion.should_stop(state)
@@ -468,6 +467,11 @@ class ActiveLearningLoop:
             self._pending = (round_, *queries[round_])
         elif self.history:
             self.stop_reason = self._stop_reason(self.history[-1])
+            if self.stop_reason is None:
+                # The next query needs the model of the last finished round: refit it.
+                self._fit()
+                if self.validation is not None:
+                    self._validation_probabilities = self._predict_X(self.validation.X)
 
     def _log(self, entry: dict[str, Any]) -> None:
         if self.run_dir is None:
@@ -482,24 +486,6 @@ def _labeled_set(value: tuple[Any, Any] | LabeledSet | None) -> LabeledSet | Non
     if value is None or isinstance(value, LabeledSet):
         return value
     return LabeledSet(*value)
-
-
-def _balanced_seed(
-    pool: Pool, candidates: np.ndarray, size: int, rng: np.random.Generator
-) -> np.ndarray:
-    if pool.hidden_labels is None:
-        raise ConfigError(
-            "a balanced seed reads ground truth; without it use initial_method='random'"
-        )
-    truth = pool.hidden_labels[candidates]
-    classes = np.unique(truth)
-    per_class, extra = divmod(size, len(classes))
-    chosen = []
-    for i, cls in enumerate(rng.permutation(classes)):
-        members = candidates[truth == cls]
-        take = min(len(members), per_class + (1 if i < extra else 0))
-        chosen.append(rng.choice(members, size=take, replace=False))
-    return np.concatenate(chosen)
 
 
 def _accepts(function: Callable[..., Any], name: str) -> bool:

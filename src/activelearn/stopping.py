@@ -8,10 +8,14 @@ are the criteria that depend on results.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from activelearn.errors import ConfigError
+from activelearn.stopping_unlabeled import UnlabeledStoppingCriterion
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class LoopState:
     n_labeled: int
     n_unlabeled: int
     record: dict[str, Any]  # the round's history record (metrics, timings)
-    candidate_probabilities: Any = None  # N x C for the remaining pool, when computed
+    predict_pool: Callable[[np.ndarray], np.ndarray]  # pool positions -> N x C probabilities
 
 
 class StoppingCriterion(Protocol):
@@ -60,4 +64,29 @@ class TargetMetric:
             )
         if reached >= self.value:
             return f"{self.key} reached {reached:.4f} >= target {self.value:.4f}"
+        return None
+
+
+@dataclass
+class OnStopSet:
+    """Runs a label-free criterion (:mod:`activelearn.stopping_unlabeled`) inside the loop.
+
+    The criterion compares the model's predictions round after round on one
+    fixed *stop set*: ``size`` pool items drawn once with ``seed`` (Bloodgood
+    & Vijay-Shanker 2009 use a few thousand). Items of the stop set may get
+    labeled later; what matters is that the set stays the same.
+    """
+
+    criterion: UnlabeledStoppingCriterion
+    size: int = 2000
+    seed: int = 0
+    _positions: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def should_stop(self, state: LoopState) -> str | None:
+        if self._positions is None:
+            n = state.n_labeled + state.n_unlabeled
+            rng = np.random.default_rng(self.seed)
+            self._positions = np.sort(rng.choice(n, size=min(self.size, n), replace=False))
+        if self.criterion.update(state.predict_pool(self._positions)):
+            return self.criterion.reason
         return None

@@ -12,9 +12,14 @@ from activelearn.errors import DataError
 
 
 def take(X: Any, indices: np.ndarray) -> Any:
-    """Rows ``indices`` of ``X``: numpy arrays, scipy sparse matrices, lists and Pools of text."""
+    """Rows ``indices`` of ``X``: numpy arrays, scipy sparse matrices, lists and Pools of text.
+
+    Lazy containers (images decoded on access) provide ``take_rows(indices)``.
+    """
     if isinstance(X, np.ndarray) or sp.issparse(X):
         return X[indices]
+    if callable(getattr(X, "take_rows", None)):
+        return X.take_rows(indices)
     if hasattr(X, "iloc"):  # pandas
         return X.iloc[indices]
     return [X[int(i)] for i in indices]

@@ -10,12 +10,12 @@ strategies testable with hand-made arrays and usable with any model.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import numpy as np
 
-from activelearn.errors import ModelOutputError
+from activelearn.errors import ConfigError, ModelOutputError
 
 # Names of the inputs a strategy may require; the loop knows how to compute each.
 PROBABILITIES = "probabilities"  # N x C class probabilities of the candidates
@@ -23,6 +23,28 @@ EMBEDDINGS = "embeddings"  # N x D embeddings of the candidates (learner.embed)
 SAMPLES = "samples"  # K x N x C Monte-Carlo samples (learner.predict_proba_samples)
 LABELED_EMBEDDINGS = "labeled_embeddings"  # M x D embeddings of the labeled items
 VALIDATION = "validation"  # validation labels and probabilities
+
+# What to tell a user whose learner cannot provide an input a strategy needs.
+_HOW_TO_PROVIDE = {
+    PROBABILITIES: "the learner must implement `predict_proba(X)`",
+    EMBEDDINGS: (
+        "the learner must implement `embed(X) -> N x D` or the pool must be featurized "
+        "(activelearn.features) so its features serve as embeddings"
+    ),
+    SAMPLES: (
+        "the learner must implement `predict_proba_samples(X, k) -> k x N x C` "
+        "(Monte-Carlo dropout) or be wrapped in activelearn.learners.committee.Committee"
+    ),
+    LABELED_EMBEDDINGS: (
+        "the loop must pass the labeled items' embeddings (an empty 0 x D array when "
+        "nothing is labeled yet); the learner must implement `embed(X)`"
+    ),
+    VALIDATION: "the loop must pass validation labels and the model's validation probabilities",
+}
+
+
+class MissingOutputError(ModelOutputError):
+    """A strategy needs an input (embeddings, MC samples, ...) that was not provided."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,20 @@ class ModelOutputs:
             return self.samples.shape[1]
         raise ModelOutputError("ModelOutputs needs `size` or an array of candidate outputs")
 
+    def subset(self, indices: np.ndarray) -> ModelOutputs:
+        """The same outputs restricted to candidates ``indices`` (for wrappers).
+
+        Per-candidate arrays are sliced; labeled and validation arrays are kept.
+        """
+        indices = np.asarray(indices, dtype=int)
+        return replace(
+            self,
+            probabilities=None if self.probabilities is None else self.probabilities[indices],
+            embeddings=None if self.embeddings is None else self.embeddings[indices],
+            samples=None if self.samples is None else self.samples[:, indices],
+            size=None if self.size is None else len(indices),
+        )
+
 
 @dataclass(frozen=True)
 class Query:
@@ -77,15 +113,13 @@ class QueryStrategy(ABC):
     """
 
     name: ClassVar[str]
-    requires: ClassVar[frozenset[str]] = frozenset({PROBABILITIES})
+    # Wrappers set ``requires`` per instance (their own needs plus their base strategy's).
+    requires: frozenset[str] = frozenset({PROBABILITIES})
 
     def query(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         if n < 0:
             raise ValueError(f"cannot query a negative number of items ({n})")
-        if PROBABILITIES in self.requires:
-            check_probabilities(outputs.probabilities)
-        if SAMPLES in self.requires and outputs.samples is not None:
-            check_probabilities(outputs.samples.reshape(-1, outputs.samples.shape[-1]))
+        check_outputs(outputs, self.requires, self.name)
         available = outputs.n_candidates
         notes: tuple[str, ...] = ()
         if n > available:
@@ -107,6 +141,59 @@ class QueryStrategy(ABC):
         return f"{type(self).__name__}({params})"
 
 
+def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) -> None:
+    """Raise unless ``outputs`` holds every input in ``requires``, with consistent shapes."""
+    present = {
+        PROBABILITIES: outputs.probabilities is not None,
+        EMBEDDINGS: outputs.embeddings is not None,
+        SAMPLES: outputs.samples is not None,
+        LABELED_EMBEDDINGS: outputs.labeled_embeddings is not None,
+        VALIDATION: outputs.validation_labels is not None
+        and outputs.validation_probabilities is not None,
+    }
+    for need in sorted(requires):
+        if not present[need]:
+            raise MissingOutputError(
+                f"strategy {name!r} needs {need} but none were given: {_HOW_TO_PROVIDE[need]}"
+            )
+    n = outputs.n_candidates
+    if PROBABILITIES in requires:
+        check_probabilities(outputs.probabilities)
+    if EMBEDDINGS in requires:
+        _check_rows(outputs.embeddings, n, "embeddings", ndim=2)
+    if SAMPLES in requires:
+        samples = np.asarray(outputs.samples)
+        if samples.ndim != 3 or samples.shape[1] != n or samples.shape[0] < 1:
+            raise ModelOutputError(
+                f"samples must be K x N x C with N = {n} candidates, got shape {samples.shape}"
+            )
+        check_probabilities(samples.reshape(-1, samples.shape[-1]))
+    if LABELED_EMBEDDINGS in requires and EMBEDDINGS in requires:
+        labeled = np.asarray(outputs.labeled_embeddings)
+        if labeled.ndim != 2 or labeled.shape[1] != outputs.embeddings.shape[1]:
+            raise ModelOutputError(
+                f"labeled embeddings must be M x {outputs.embeddings.shape[1]} like the "
+                f"candidates' embeddings, got shape {labeled.shape}"
+            )
+    if VALIDATION in requires:
+        check_probabilities(outputs.validation_probabilities)
+        if len(outputs.validation_labels) != len(outputs.validation_probabilities):
+            raise ModelOutputError(
+                f"got {len(outputs.validation_labels)} validation labels for "
+                f"{len(outputs.validation_probabilities)} validation predictions"
+            )
+
+
+def _check_rows(array: np.ndarray, n: int, what: str, *, ndim: int) -> None:
+    array = np.asarray(array)
+    if array.ndim != ndim or array.shape[0] != n:
+        raise ModelOutputError(
+            f"{what} must have {ndim} dimensions and {n} rows, got {array.shape}"
+        )
+    if not np.isfinite(array).all():
+        raise ModelOutputError(f"{what} contain NaN or infinite values")
+
+
 def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3) -> None:
     """Raise :class:`ModelOutputError` unless ``probabilities`` is a finite N x C distribution."""
     if probabilities is None:
@@ -117,29 +204,63 @@ def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3)
             f"probabilities must be an N x C array with C >= 2, got shape {p.shape}; "
             "a binary model must return both columns"
         )
-    if not np.isfinite(p).all():
+    # Two passes over the N x C array and no temporaries of its size: a NaN or inf
+    # anywhere in a row makes that row's sum non-finite.
+    row_sums = np.einsum("ij->i", p)  # faster than p.sum(axis=1) for few columns
+    if not np.isfinite(row_sums).all():
         raise ModelOutputError(
             "the model returned NaN or infinite probabilities: check its training"
         )
-    if (p < -atol).any() or (np.abs(p.sum(axis=1) - 1) > atol).any():
+    if p.min() < -atol or (np.abs(row_sums - 1) > atol).any():
         raise ModelOutputError(
             "probabilities must be non-negative and sum to 1 per row: "
             "apply softmax (or sigmoid for both columns) before returning them"
         )
 
 
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest scores, largest first, ties broken by lower index.
+def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Indices of the ``k`` largest scores, largest first.
 
-    ``argpartition`` keeps this O(N) for the pool; only the k winners are sorted.
+    Items tied at the cut are drawn at random with ``rng`` (by lower index
+    without one). Random tie-breaking matters: when a model is unsure of
+    everything many scores tie, and pools are often stored sorted by class,
+    so taking the lowest indices would fill a batch with one class.
+    ``argpartition`` keeps this O(N); only the k winners are sorted.
     """
     scores = np.asarray(scores)
-    if k >= len(scores):
-        return np.lexsort((np.arange(len(scores)), -scores))
-    part = np.argpartition(-scores, k - 1)[:k]
-    # Items tied with the k-th score may sit outside the partition; make the cut deterministic.
-    kth = scores[part].min()
+    k = min(k, len(scores))
+    if k == 0:
+        return np.empty(0, dtype=int)
+    kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+    above = np.flatnonzero(scores > kth)
     tied = np.flatnonzero(scores == kth)
-    winners = np.union1d(part[scores[part] > kth], tied)
-    order = np.lexsort((winners, -scores[winners]))
-    return winners[order][:k]
+    need = k - len(above)
+    tied = rng.choice(tied, size=need, replace=False) if rng is not None else tied[:need]
+    winners = np.concatenate([above, tied])
+    return winners[np.argsort(-scores[winners], kind="stable")]
+
+
+class ScoringStrategy(QueryStrategy):
+    """A strategy that ranks candidates by one score each and keeps the top ``n``.
+
+    Exposing :meth:`score` lets wrappers reuse the ranking: stochastic batch
+    acquisition samples from it, the class-balanced wrapper ranks within classes.
+    """
+
+    @abstractmethod
+    def score(self, outputs: ModelOutputs) -> np.ndarray:
+        """One score per candidate, higher = more worth labeling."""
+
+    def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
+        scores = self.score(outputs)
+        chosen = top_k(scores, n, rng)
+        return Query(chosen, scores[chosen])
+
+
+def resolve_base(base: str | QueryStrategy, params: dict | None) -> QueryStrategy:
+    """A wrapper's base strategy, given by name (with parameters) or as an instance."""
+    from activelearn.strategies.registry import make_strategy
+
+    if isinstance(base, QueryStrategy) and params:
+        raise ConfigError("pass `base_params` only with a strategy name, not an instance")
+    return make_strategy(base, **(params or {}))

@@ -43,16 +43,22 @@ def available_strategies() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def make_strategy(name: str | QueryStrategy, **params: Any) -> QueryStrategy:
-    """Build a strategy by name, with its parameters; a strategy instance passes through."""
-    if isinstance(name, QueryStrategy):
-        return name
+def strategy_class(name: str) -> type[QueryStrategy]:
+    """The class registered under ``name``."""
     _load_all()
     if name not in _REGISTRY:
         raise ConfigError(
             f"unknown strategy {name!r}; available: {', '.join(available_strategies())}"
         )
+    return _REGISTRY[name]
+
+
+def make_strategy(name: str | QueryStrategy, **params: Any) -> QueryStrategy:
+    """Build a strategy by name, with its parameters; a strategy instance passes through."""
+    if isinstance(name, QueryStrategy):
+        return name
+    cls = strategy_class(name)
     try:
-        return _REGISTRY[name](**params)
+        return cls(**params)
     except TypeError as exc:
         raise ConfigError(f"bad parameters for strategy {name!r}: {exc}") from None

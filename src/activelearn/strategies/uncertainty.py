@@ -1,14 +1,17 @@
 """Uncertainty sampling (Lewis & Gale 1994; Settles 2009, "Active Learning Literature Survey").
 
 Each strategy turns the N x C probability matrix into one score per item in
-a single vectorised pass and keeps the top ``n`` with ``argpartition``.
+a single vectorised pass and keeps the top ``n`` with ``argpartition``. All
+three scores are non-negative (0 = certain), so they also serve as weights
+for stochastic batch acquisition and information density.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from activelearn.strategies.base import ModelOutputs, Query, QueryStrategy, top_k
+from activelearn.errors import ConfigError
+from activelearn.strategies.base import ModelOutputs, ScoringStrategy
 from activelearn.strategies.registry import register
 
 
@@ -18,47 +21,56 @@ def least_confidence_scores(probabilities: np.ndarray) -> np.ndarray:
 
 
 def margin_scores(probabilities: np.ndarray) -> np.ndarray:
-    """-(p_top1 - p_top2): high when the two best classes are close."""
+    """1 - (p_top1 - p_top2): high when the two best classes are close (Scheffer et al. 2001)."""
     if probabilities.shape[1] == 2:
-        return -np.abs(probabilities[:, 0] - probabilities[:, 1])
+        return 1.0 - np.abs(probabilities[:, 0] - probabilities[:, 1])
     top2 = np.partition(probabilities, -2, axis=1)[:, -2:]
-    return top2[:, 0] - top2[:, 1]
+    return 1.0 - (top2[:, 1] - top2[:, 0])
 
 
 def entropy_scores(probabilities: np.ndarray) -> np.ndarray:
-    """Shannon entropy -sum_c p log p (0 log 0 = 0)."""
+    """Shannon entropy -sum_c p log p in nats (0 log 0 = 0)."""
+    # float64: near p = 1/C entropy is flat (quadratic), and float32 would turn
+    # thousands of nearly-uniform rows into exact ties.
     p = np.asarray(probabilities, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logp = np.where(p > 0, np.log(p), 0.0)
+    # log(p) of a zero is -inf and 0 * -inf is NaN: compute the log only where p > 0.
+    logp = np.log(p, out=np.zeros_like(p), where=p > 0)
     return -np.einsum("ij,ij->i", p, logp)
 
 
-class _ScoreStrategy(QueryStrategy):
-    """Top-n by a per-item score of the probabilities."""
+SCORES = {
+    "least_confidence": least_confidence_scores,
+    "margin": margin_scores,
+    "entropy": entropy_scores,
+}
 
-    @staticmethod
-    def scores(probabilities: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
 
-    def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
-        scores = self.scores(outputs.probabilities)
-        chosen = top_k(scores, n)
-        return Query(chosen, scores[chosen])
+def uncertainty_scores(probabilities: np.ndarray, measure: str) -> np.ndarray:
+    """Scores by one of :data:`SCORES` (for strategies that let the user pick the measure)."""
+    if measure not in SCORES:
+        raise ConfigError(f"unknown uncertainty measure {measure!r}; use one of {sorted(SCORES)}")
+    return SCORES[measure](probabilities)
 
 
 @register
-class LeastConfidence(_ScoreStrategy):
+class LeastConfidence(ScoringStrategy):
     name = "least_confidence"
-    scores = staticmethod(least_confidence_scores)
+
+    def score(self, outputs: ModelOutputs) -> np.ndarray:
+        return least_confidence_scores(outputs.probabilities)
 
 
 @register
-class Margin(_ScoreStrategy):
+class Margin(ScoringStrategy):
     name = "margin"
-    scores = staticmethod(margin_scores)
+
+    def score(self, outputs: ModelOutputs) -> np.ndarray:
+        return margin_scores(outputs.probabilities)
 
 
 @register
-class Entropy(_ScoreStrategy):
+class Entropy(ScoringStrategy):
     name = "entropy"
-    scores = staticmethod(entropy_scores)
+
+    def score(self, outputs: ModelOutputs) -> np.ndarray:
+        return entropy_scores(outputs.probabilities)

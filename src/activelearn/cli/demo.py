@@ -1,0 +1,52 @@
+"""``activelearn demo``: does active learning beat random sampling on real IMDB reviews?
+
+TF-IDF features and logistic regression; a balanced seed of 100 labels,
+then 14 rounds of 100 chosen by margin (for two classes the same ranking as
+least confidence and entropy), by the Keras tutorial's false-positive /
+false-negative ratio computed on the validation set, or at random, over 3 seeds,
+against the same model trained on all 22,500 pool reviews. Takes a few
+minutes on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from activelearn.cli.run import RunSettings, run
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="active learning vs random sampling on IMDB (a few minutes)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data",
+        help="IMDB archive (aclImdb_v1.tar.gz layout); default: $ACTIVELEARN_IMDB, "
+        "the cache directory, or a download",
+    )
+    parser.add_argument("--seeds", type=int, default=3, help="number of seeds (default 3)")
+    parser.add_argument("--output", default="runs/demo", help="output directory")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    settings = RunSettings(
+        dataset="imdb",
+        dataset_params={"path": args.data} if args.data else {},
+        learner="logistic_regression",
+        strategies=["margin", "ratio", "random"],
+        initial_size=100,
+        initial_method="balanced",
+        batch_size=100,
+        rounds=14,
+        seeds=list(range(args.seeds)),
+        output=args.output,
+    )
+    results = run(settings)
+    print(results["table"])
+    for plot in results["plots"]:
+        print(f"plot: {plot}")
+    return 0

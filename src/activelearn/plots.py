@@ -1,0 +1,93 @@
+"""PNG plots of a run: the learning curve, and per-epoch training curves across rounds.
+
+Matplotlib is imported lazily (extra ``plot``) and drawn off-screen (Agg).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from activelearn.history import History
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        from activelearn.errors import ConfigError
+
+        raise ConfigError("plots need matplotlib: pip install 'activelearn[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str | Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def learning_curves(
+    histories: Mapping[str, list[History]],
+    path: str | Path,
+    *,
+    metric: str = "accuracy",
+    reference: float | None = None,
+    reference_label: str = "full data",
+) -> Path:
+    """Test ``metric`` against labels used, one line per strategy (mean and band over seeds)."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, runs in histories.items():
+        runs = [h for h in runs if len(h)]
+        if not runs:
+            continue
+        length = min(len(h) for h in runs)
+        x = np.array(runs[0].column("n_labeled")[:length], dtype=float)
+        y = np.array([h.column(metric)[:length] for h in runs], dtype=float)
+        mean, std = y.mean(axis=0), y.std(axis=0)
+        ax.plot(x, mean, marker="o", markersize=3, label=f"{name} (n={len(runs)})")
+        if len(runs) > 1:
+            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
+    if reference is not None:
+        ax.axhline(reference, color="black", linestyle="--", linewidth=1, label=reference_label)
+    ax.set_xlabel("labels used")
+    ax.set_ylabel(f"test {metric}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def training_curves(history: History, path: str | Path) -> Path | None:
+    """Per-epoch train/validation loss and accuracy across rounds, round boundaries marked.
+
+    The equivalent of the Keras tutorial's ``plot_history``; needs learners that
+    record ``history_`` (the PyTorch and Keras learners do). Returns None otherwise.
+    """
+    epochs = [(r["round"], e) for r in history for e in r.get("epochs", [])]
+    if not epochs:
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, quantity in zip(axes, ("loss", "accuracy"), strict=True):
+        for key in (quantity, f"val_{quantity}"):
+            values = [e.get(key) for _, e in epochs]
+            if any(v is not None for v in values):
+                ax.plot(range(1, len(values) + 1), values, label=key)
+        boundary = 0
+        for round_ in sorted({r for r, _ in epochs})[:-1]:
+            boundary += sum(1 for r, _ in epochs if r == round_)
+            ax.axvline(boundary + 0.5, color="gray", linestyle=":", linewidth=1)
+        ax.set_xlabel("epoch (dotted lines: new labels added)")
+        ax.set_ylabel(quantity)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return _save(fig, path)

@@ -1,0 +1,69 @@
+import json
+
+import pytest
+
+from activelearn.cli import build_parser, main
+
+RUN = ["run", "--dataset", "synthetic", "--initial-size", "20", "--batch-size", "10"]
+
+
+def test_run_writes_histories_summary_and_plot(tmp_path, capsys):
+    code = main([*RUN, "--strategy", "margin", "random", "--rounds", "3", "--seeds", "0", "1",
+                 "--output", str(tmp_path)])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "margin (2 seeds)" in out and "full data" in out
+    assert (tmp_path / "learning_curve.png").stat().st_size > 1000
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    history = json.loads((tmp_path / "random" / "seed_1" / "history.json").read_text())
+    assert len(history) == 4
+    assert summary["strategies"]["random"]["n_labeled"]["mean"] == 50
+    finals = [
+        json.loads((tmp_path / "random" / f"seed_{s}" / "history.json").read_text())[-1]
+        for s in (0, 1)
+    ]
+    mean = sum(f["accuracy"] for f in finals) / 2
+    assert summary["strategies"]["random"]["accuracy"]["mean"] == pytest.approx(mean)
+
+
+def test_resume_extends_a_run_without_repeating_labels(tmp_path):
+    args = [*RUN, "--strategy", "entropy", "--output", str(tmp_path), "--no-full-baseline"]
+    assert main([*args, "--rounds", "2"]) == 0
+    assert main([*args, "--rounds", "4"]) == 2  # the directory holds a run: needs --resume
+    assert main([*args, "--rounds", "4", "--resume"]) == 0
+    run_dir = tmp_path / "entropy" / "seed_0"
+    entries = [json.loads(line) for line in (run_dir / "labels.jsonl").read_text().splitlines()]
+    labeled = [key for e in entries if "labels" in e for key in e["labels"]]
+    assert len(labeled) == len(set(labeled)) == 60
+    assert len(json.loads((run_dir / "history.json").read_text())) == 5
+
+
+def test_unknown_config_key_names_the_key(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('dataset = "synthetic"\nbatchsize = 10\n')
+    assert main(["run", "--config", str(config)]) == 2
+    assert "unknown key(s) batchsize" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--strategy", "nope"], "unknown strategy 'nope'"),
+        (["--dataset", "nope"], "unknown dataset 'nope'"),
+        (["--batch-size", "0"], "batch_size must be a positive integer"),
+    ],
+)
+def test_bad_values_are_one_line_errors(tmp_path, capsys, flags, message):
+    assert main([*RUN, "--output", str(tmp_path), "--no-full-baseline", *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_every_subcommand_has_help(capsys):
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name in commands:
+        with pytest.raises(SystemExit) as exit_info:
+            main([name, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage: activelearn" in capsys.readouterr().out

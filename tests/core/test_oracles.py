@@ -1,0 +1,33 @@
+import csv
+
+import numpy as np
+import pytest
+
+from activelearn import DataError, Pool
+from activelearn.oracles import FileOracle, SimulatedOracle
+
+
+def test_simulated_oracle_reads_hidden_labels_by_id():
+    pool = Pool(["a", "b", "c"], ids=["x", "y", "z"], hidden_labels=[1, 0, 1])
+    assert SimulatedOracle(pool).label(np.array(["z", "y"]), ["c", "b"]) == [1, 0]
+
+
+def test_simulated_oracle_needs_ground_truth():
+    with pytest.raises(DataError, match="hidden labels"):
+        SimulatedOracle(Pool(["a", "b"], classes=[0, 1]))
+
+
+def test_file_oracle_exports_then_reads_partial_answers(tmp_path):
+    oracle = FileOracle(tmp_path)
+    ids = np.array(["r1", "r2"])
+    assert oracle.label(ids, ["good <br /> film", "bad"]) == [None, None]
+    path = tmp_path / "batch_r1.csv"
+    rows = list(csv.DictReader(path.open()))
+    assert [r["text"] for r in rows] == ["good <br /> film", "bad"]
+    rows[1]["label"] = " neg "
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "text", "label"])
+        writer.writeheader()
+        writer.writerows(rows)
+    assert oracle.label(ids, ["good", "bad"]) == [None, "neg"]
+    assert "batch_r1.csv" in oracle.pending_hint()

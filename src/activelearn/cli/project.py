@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from activelearn.errors import ConfigError
 from activelearn.store.export import export_labels
@@ -35,7 +38,7 @@ def register(subparsers: Any) -> None:
     create.add_argument("--classes", help="comma-separated classes (default: from the labels)")
     create.add_argument("--imdb-split", default="train", choices=["train", "test"])
     create.add_argument("--keep-labels", action="store_true", help="IMDB: import its labels")
-    create.add_argument("--limit", type=int, help="keep only the first N items")
+    create.add_argument("--limit", type=int, help="keep a random sample of N items")
     create.add_argument("--strategy", default="least_confidence")
     create.add_argument("--budget", type=int)
     for key, value in DEFAULT_SETTINGS.items():
@@ -43,6 +46,9 @@ def register(subparsers: Any) -> None:
     create.add_argument("--annotator", action="append", default=[], help="repeatable")
     create.add_argument("--admin", action="append", default=[], help="repeatable; may export")
     create.add_argument("--db", help="database URL (default: SQLite inside the folder)")
+    create.add_argument(
+        "--tokens-file", help="also write `name token` lines here (readable by you only)"
+    )
     create.set_defaults(func=create_project)
 
     token = commands.add_parser("token", help="add an annotator (or --rotate a token)")
@@ -82,8 +88,15 @@ def create_project(args: argparse.Namespace) -> int:
     if not names:
         names = [("admin", True)]
     print("tokens (shown once, only their hashes are stored):")
+    tokens = []
     for name, admin in names:
-        _print_token(name, store.add_annotator(info.id, name, admin=admin), admin)
+        token = store.add_annotator(info.id, name, admin=admin)
+        tokens.append(f"{name} {token}\n")
+        _print_token(name, token, admin)
+    if args.tokens_file:
+        path = Path(args.tokens_file)
+        path.touch(mode=0o600)
+        path.write_text("".join(tokens))
     return 0
 
 
@@ -145,10 +158,13 @@ def _load(args: argparse.Namespace) -> tuple[list[str], list[str], list[Any] | N
         )  # fmt: skip
         keep_labels = args.label_column is not None
         texts = list(data.X)
-    n = len(texts) if args.limit is None else min(args.limit, len(texts))
-    if n == 0:
+    if not texts:
         raise ConfigError("the dataset holds no items")
-    labels = [None if v is None else str(v) for v in data.labels.tolist()[:n]]
+    keep = np.arange(len(texts))
+    if args.limit is not None and args.limit < len(texts):
+        # A random sample in file order: files sorted by label must not give one class.
+        keep = np.sort(np.random.default_rng(args.seed).choice(len(texts), args.limit, False))
+    labels = [None if v is None else str(v) for v in data.labels[keep].tolist()]
     classes = declared or [str(c) for c in data.classes.tolist()]
-    ids = [str(i) for i in data.ids.tolist()[:n]]
-    return texts[:n], ids, labels if keep_labels else None, classes
+    ids = [str(i) for i in data.ids[keep].tolist()]
+    return [texts[i] for i in keep], ids, labels if keep_labels else None, classes

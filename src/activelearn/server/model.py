@@ -13,31 +13,49 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
 from activelearn.errors import DataError
+from activelearn.features.tfidf import TfidfFeaturizer
 from activelearn.metrics import align_columns, classification_metrics
 
 MAX_EXAMPLES = 20  # false positives/negatives listed per version
 
 
-def text_model(seed: int) -> Pipeline:
-    # Replace with activelearn.features.tfidf once the features branch is merged.
-    return Pipeline(
-        [
-            ("tfidf", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=200_000)),
-            ("clf", LogisticRegression(class_weight="balanced", max_iter=1000, random_state=seed)),
-        ]
-    )
+class TextModel:
+    """TF-IDF features (:mod:`activelearn.features.tfidf`) + balanced logistic regression.
+
+    Words must appear in two training texts once there are enough texts for
+    that to leave a vocabulary; small early labeled sets keep every word.
+    """
+
+    def __init__(self, seed: int, small: int = 1000) -> None:
+        self.seed = seed
+        self.small = small
+
+    def fit(self, texts: list[str], labels: list[str]) -> TextModel:
+        self.features = TfidfFeaturizer(
+            min_df=1 if len(texts) < self.small else 2, max_features=200_000
+        )
+        self.classifier = LogisticRegression(
+            class_weight="balanced", max_iter=1000, random_state=self.seed
+        )
+        self.classifier.fit(self.features.fit_transform(texts), labels)
+        return self
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.classifier.classes_
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return self.classifier.predict_proba(self.features.transform(texts))
 
 
 @dataclass
 class TrainResult:
     """What a training job sends back: the model, its held-out metrics, the pool's probabilities."""
 
-    model: Pipeline
+    model: TextModel
     metrics: dict[str, Any]
     pool_probabilities: np.ndarray
 
@@ -60,7 +78,7 @@ def train_and_score(
             f"the training labels hold only {sorted(set(train_labels))}: "
             "a model needs at least two classes"
         )
-    model = text_model(seed).fit(train_texts, train_labels)
+    model = TextModel(seed).fit(train_texts, train_labels)
     labels = np.asarray(classes, dtype=object)
     metrics: dict[str, Any] = {}
     if heldout_texts:
@@ -77,6 +95,6 @@ def train_and_score(
     return TrainResult(model, metrics, pool)
 
 
-def probabilities(model: Pipeline, texts: list[str], classes: np.ndarray) -> np.ndarray:
+def probabilities(model: TextModel, texts: list[str], classes: np.ndarray) -> np.ndarray:
     """Probabilities with columns in the project's class order (unseen classes get 0)."""
     return align_columns(model.predict_proba(texts), model.classes_, classes)

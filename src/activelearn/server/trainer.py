@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 from sqlalchemy.exc import SQLAlchemyError
 
 from activelearn.errors import ActiveLearnError
-from activelearn.server.model import TrainResult, probabilities, train_and_score
+from activelearn.server.model import TextModel, TrainResult, probabilities, train_and_score
 from activelearn.store.models import HELDOUT, READY
 from activelearn.store.store import Store, TrainingRow
 from activelearn.strategies import ModelOutputs, make_strategy
@@ -41,7 +40,7 @@ class LiveModel:
     """The model that answers predictions; replaced whole, never mutated."""
 
     version: int
-    model: Pipeline
+    model: TextModel
     classes: np.ndarray
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,6 +34,7 @@ from activelearn.store.store import Store, TrainingRow
 from activelearn.strategies import ModelOutputs, make_strategy
 
 log = logging.getLogger(__name__)
+TRAIN_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,10 @@ class Trainer:
         if not self.isolate:
             return train_and_score(*args)
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as executor:
+        # A lower CPU priority: on a busy machine requests go first, training takes the rest.
+        with ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=os.nice, initargs=(TRAIN_NICENESS,)
+        ) as executor:
             return executor.submit(train_and_score, *args).result()
 
     def _describe_errors(

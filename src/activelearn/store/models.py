@@ -66,10 +66,7 @@ class Annotator(Base):
 
 class Item(Base):
     __tablename__ = "items"
-    __table_args__ = (
-        UniqueConstraint("project_id", "external_id"),
-        Index("ix_items_queue", "project_id", "state", "split", "priority", "rank"),
-    )
+    __table_args__ = (UniqueConstraint("project_id", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
@@ -83,6 +80,18 @@ class Item(Base):
     # Higher priority first (items a running loop asked for), then lower rank.
     priority: Mapped[int] = mapped_column(Integer, default=0)
     rank: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+# The queue's order, so "next item" reads one index entry instead of sorting the pool.
+Index(
+    "ix_items_queue",
+    Item.project_id,
+    Item.state,
+    Item.split,
+    Item.priority.desc(),
+    Item.rank,
+    Item.id,
+)
 
 
 class Label(Base):

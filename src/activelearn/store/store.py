@@ -933,11 +933,10 @@ def _record(row: Label, external_id: str, annotator: str, *, replayed: bool = Fa
 
 
 def _label_counts(session: Session, project_id: int) -> Counter[str]:
-    """Live labels per split."""
+    """Labeled items per split, read from the queue index (items carry their state)."""
     rows = session.execute(
         select(Item.split, func.count())
-        .join(Label, Label.item_id == Item.id)
-        .where(Label.project_id == project_id, Label.kind == LABEL, Label.undone_at.is_(None))
+        .where(Item.project_id == project_id, Item.state == LABELED)
         .group_by(Item.split)
     ).all()
     return Counter(dict(rows))

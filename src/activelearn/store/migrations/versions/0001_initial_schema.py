@@ -63,7 +63,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_items_queue", ["project_id", "state", "split", "priority", "rank"], unique=False
+            "ix_items_queue",
+            ["project_id", "state", "split", sa.text("priority DESC"), "rank", "id"],
+            unique=False,
         )
 
     op.create_table(

@@ -64,6 +64,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "seed": 0,
 }
 IMPORT_ANNOTATOR = "import"  # labels that came with the dataset
+LEASE_ATTEMPTS = 5
 
 
 def hash_token(token: str) -> str:
@@ -416,6 +417,16 @@ class Store:
         item with a renewed lease, so a reloaded page shows what it showed.
         Held-out items are served in proportion to ``heldout_fraction``.
         """
+        for _attempt in range(LEASE_ATTEMPTS):
+            try:
+                return self._lease_next(annotator)
+            except IntegrityError:
+                # PostgreSQL only (SQLite writes are serialised): another request leased
+                # the same item between this one's read and write. Try the next item.
+                continue
+        raise Conflict("the queue is busy right now: ask for the next item again")
+
+    def _lease_next(self, annotator: AnnotatorInfo) -> tuple[ItemView | None, str]:
         info = self.project_info(annotator.project_id)
         now = time.time()
         expires = now + info.settings["lease_seconds"]
@@ -437,7 +448,12 @@ class Store:
             )
             order = (HELDOUT, POOL) if want_heldout else (POOL, HELDOUT)
             for split in order:
-                item = session.scalar(_queue_query(info.id, split, annotator.id).limit(1))
+                # On PostgreSQL concurrent requests skip each other's candidate row.
+                item = session.scalar(
+                    _queue_query(info.id, split, annotator.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True, of=Item)
+                )
                 if item is not None:
                     session.add(
                         Lease(

@@ -87,16 +87,16 @@ def create_project(args: argparse.Namespace) -> int:
     names = [(n, False) for n in args.annotator] + [(n, True) for n in args.admin]
     if not names:
         names = [("admin", True)]
-    print("tokens (shown once, only their hashes are stored):")
-    tokens = []
-    for name, admin in names:
-        token = store.add_annotator(info.id, name, admin=admin)
-        tokens.append(f"{name} {token}\n")
-        _print_token(name, token, admin)
+    tokens = [
+        (name, store.add_annotator(info.id, name, admin=admin), admin) for name, admin in names
+    ]
     if args.tokens_file:
         path = Path(args.tokens_file)
         path.touch(mode=0o600)
-        path.write_text("".join(tokens))
+        path.write_text("".join(f"{name} {token}\n" for name, token, _ in tokens))
+    print("tokens (shown once, only their hashes are stored):")
+    for name, token, admin in tokens:
+        _print_token(name, token, admin)
     return 0
 
 

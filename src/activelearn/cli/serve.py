@@ -61,9 +61,10 @@ def run_server(args: argparse.Namespace) -> int:
 def run_simulation(args: argparse.Namespace) -> int:
     from activelearn.server.simulate import simulate
 
-    tokens = [
-        line.split()[-1] for line in Path(args.tokens).read_text().splitlines() if line.strip()
-    ]
+    path = Path(args.tokens)
+    if not path.is_file():
+        raise ConfigError(f"no tokens file at {path}: write one token per line (last field)")
+    tokens = [line.split()[-1] for line in path.read_text().splitlines() if line.strip()]
     if not tokens:
         raise ConfigError(f"{args.tokens} holds no tokens")
     report = simulate(

@@ -155,7 +155,8 @@ class Trainer:
         newest = ready[-1]
         self.restoring = True
         try:
-            rows = self.store.training_rows(self.project_id, newest["label_ids"])
+            label_ids = self.store.version_label_ids(self.project_id, newest["version"])
+            rows = self.store.training_rows(self.project_id, label_ids)
             result = self._fit(rows, pool=[])
             self.current = LiveModel(newest["version"], result.model, self._classes())
         except (ActiveLearnError, ValueError, BrokenProcessPool) as exc:

@@ -765,27 +765,28 @@ class Store:
         return result.rowcount
 
     def versions(self, project_id: int) -> list[dict[str, Any]]:
-        """Every model version, oldest first, as plain dicts (what the API shows)."""
+        """Every model version, oldest first, as plain dicts (what the API shows).
+
+        The label ids each was trained on are left out (they can be many): see
+        :meth:`version_label_ids`.
+        """
+        columns = [
+            ModelVersion.version, ModelVersion.status, ModelVersion.n_train,
+            ModelVersion.n_heldout, ModelVersion.metrics, ModelVersion.error,
+            ModelVersion.started_at, ModelVersion.finished_at,
+        ]  # fmt: skip
         with self.read() as session:
-            rows = session.scalars(
-                select(ModelVersion)
+            rows = session.execute(
+                select(*columns)
                 .where(ModelVersion.project_id == project_id)
                 .order_by(ModelVersion.version)
             ).all()
-            return [
-                {
-                    "version": r.version,
-                    "status": r.status,
-                    "n_train": r.n_train,
-                    "n_heldout": r.n_heldout,
-                    "metrics": r.metrics,
-                    "error": r.error,
-                    "started_at": r.started_at,
-                    "finished_at": r.finished_at,
-                    "label_ids": r.label_ids,
-                }
-                for r in rows
-            ]
+        return [row._asdict() for row in rows]
+
+    def version_label_ids(self, project_id: int, version: int) -> list[int]:
+        """The label rows model ``version`` was trained on (undone ones included)."""
+        with self.read() as session:
+            return list(_version(session, project_id, version).label_ids)
 
     def set_ranks(
         self, project_id: int, model_version: int, item_ids: Sequence[int], n_labels: int

@@ -150,6 +150,8 @@ function renderCurve(points) {
     Object.assign(svg("text", { x: pad, y: H - 8 }), { textContent: "labels" }),
     Object.assign(svg("text", { x: 2, y: pad - 6 }), { textContent: "accuracy" }),
     Object.assign(svg("text", { x: W - pad - 20, y: H - 8 }), { textContent: String(xMax) }),
+    Object.assign(svg("text", { x: 8, y: y(1) + 4 }), { textContent: "1.0" }),
+    Object.assign(svg("text", { x: 8, y: y(0) + 4 }), { textContent: "0.0" }),
   ];
   if (points.length) {
     nodes.push(svg("polyline", {

@@ -37,8 +37,18 @@ def probabilities(n: int, n_classes: int, seed: int = 0) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def embeddings(n: int, dim: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+def embeddings(n: int, dim: int, seed: int = 0, clusters: int = 0) -> np.ndarray:
+    """Standard normal float32 rows; with ``clusters``, a mixture of that many blobs.
+
+    Real embeddings are clustered; isotropic Gaussian data is the worst case for
+    methods that prune by distance, since all distances concentrate.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, dim)).astype(np.float32)
+    if clusters:
+        centres = rng.normal(size=(clusters, dim)).astype(np.float32) * 3
+        X = X * 0.5 + centres[rng.integers(clusters, size=n)]
+    return X
 
 
 def has(module: str) -> bool:

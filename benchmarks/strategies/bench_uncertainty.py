@@ -93,6 +93,7 @@ def main() -> None:
         default=20.0,
         help="seconds: a peer predicted to take longer is extrapolated, not run",
     )
+    parser.add_argument("--no-peers", action="store_true")
     args = parser.parse_args()
     print(machine_notes())
     print(f"batch {BATCH}, {args.classes} classes, float64 probabilities, best of {args.repeats}")
@@ -101,7 +102,7 @@ def main() -> None:
     for size in args.sizes:
         p = probabilities(size, args.classes)
         outputs = ModelOutputs(probabilities=p)
-        peers = peer_runners(p)
+        peers = {} if args.no_peers else peer_runners(p)
         for name in ("least_confidence", "margin", "entropy"):
             strategy = make_strategy(name)
             t_base, base_idx = best_of(partial(baseline, name, p, BATCH), args.repeats)

@@ -257,6 +257,10 @@ def test_invalid_inputs_are_reported() -> None:
             ModelOutputs(embeddings=np.zeros((3, 2)), labeled_embeddings=np.zeros((1, 5))),
             1,
         )
+    nan_row = np.zeros((3, 2))
+    nan_row[2, 1] = np.nan
+    with pytest.raises(ModelOutputError, match="NaN"):
+        pick("kmeans", ModelOutputs(embeddings=nan_row), 1)
     with pytest.raises(ConfigError, match="unknown strategy"):
         make_strategy("nope")
 
@@ -299,3 +303,43 @@ def test_entropy_separates_rows_that_float32_would_tie():
         ModelOutputs(probabilities=probabilities), 3, np.random.default_rng(0)
     )
     assert scores.indices.tolist() == [0, 1, 2]
+
+
+def eager_k_center(X: np.ndarray, labeled: np.ndarray, n: int) -> list[int]:
+    """The textbook loop: recompute every distance to the cover before each pick."""
+    cover = list(labeled)
+    picks: list[int] = []
+    for _ in range(n):
+        d = ((X[:, None] - np.array(cover)[None]) ** 2).sum(-1).min(1)
+        d[picks] = -1
+        picks.append(int(d.argmax()))
+        cover.append(X[picks[-1]])
+    return picks
+
+
+@pytest.mark.parametrize("block_rows", [1, 7, 64, 4096])
+def test_lazy_k_center_picks_what_the_eager_loop_picks(block_rows: int) -> None:
+    from activelearn.strategies.coreset import k_center_greedy
+
+    gen = rng(10)
+    centres = gen.normal(size=(6, 5)) * 5  # clustered, so many blocks keep their bound
+    X = (centres[gen.integers(6, size=300)] + gen.normal(size=(300, 5))).astype(np.float32)
+    labeled = X[:4] + 0.01
+    lazy, _ = k_center_greedy(X, labeled, 40, rng(), block_rows=block_rows)
+    assert lazy.tolist() == eager_k_center(X.astype(np.float64), labeled, 40)
+    # With nothing labeled, the random first pick is followed by the same greedy picks.
+    lazy, radii = k_center_greedy(X, X[:0], 10, rng(), block_rows=block_rows)
+    cover_from = eager_k_center(X.astype(np.float64), X[lazy[:1]].astype(np.float64), 9)
+    assert lazy[1:].tolist() == cover_from and np.isinf(radii[0])
+
+
+def test_mean_knn_distance_matches_scikit_learn() -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    from activelearn.strategies.geometry import mean_knn_distance
+
+    X = rng(11).normal(size=(50, 3)).astype(np.float32)
+    distances, _ = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(X)
+    np.testing.assert_allclose(
+        mean_knn_distance(X, 5, block=16), distances[:, 1:].mean(1), rtol=1e-4
+    )

@@ -14,7 +14,7 @@ import sys
 from activelearn import __version__
 from activelearn.errors import ActiveLearnError, LabelsPending
 
-COMMANDS = ("run", "demo", "reproduce", "strategies")
+COMMANDS = ("run", "demo", "experiment", "report", "reproduce", "strategies")
 
 EXIT_ERROR = 2
 EXIT_LABELS_PENDING = 3

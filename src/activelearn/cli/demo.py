@@ -36,7 +36,9 @@ def handle(args: argparse.Namespace) -> int:
     settings = RunSettings(
         dataset="imdb",
         dataset_params={"path": args.data} if args.data else {},
+        features="tfidf",
         learner="logistic_regression",
+        learner_params={"class_weight": "balanced"},
         strategies=["margin", "ratio", "random"],
         initial_size=100,
         initial_method="balanced",

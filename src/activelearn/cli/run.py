@@ -39,6 +39,7 @@ class RunSettings:
 
     dataset: str = "synthetic"
     dataset_params: dict[str, Any] = field(default_factory=dict)
+    features: str | None = None
     learner: str = "logistic_regression"
     learner_params: dict[str, Any] = field(default_factory=dict)
     strategies: list[str] = field(default_factory=lambda: ["least_confidence", "random"])
@@ -108,12 +109,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", help="TOML file with RunSettings keys; flags override it")
     parser.add_argument(
         "--dataset",
-        help="dataset: synthetic, digits, imdb, or table (a CSV/TSV/JSONL/Parquet file: "
-        "give --data, --text-column and --label-column)",
+        help="dataset: synthetic, digits, imdb, fashion_mnist, cifar10, or csv "
+        "(give --data, --text-column and --label-column)",
     )
     parser.add_argument("--data", help="path of the dataset file or archive")
     parser.add_argument("--text-column", help="text column of a CSV/JSONL/Parquet file")
     parser.add_argument("--label-column", help="label column of a CSV/JSONL/Parquet file")
+    parser.add_argument("--features", choices=["tfidf", "minilm"], help="featurize texts")
     parser.add_argument("--learner", help="learner name (default logistic_regression)")
     parser.add_argument("--strategy", nargs="+", dest="strategies", help="one or more strategies")
     parser.add_argument(
@@ -152,6 +154,7 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
         name: getattr(args, name)
         for name in (
             "dataset",
+            "features",
             "learner",
             "strategies",
             "initial_size",
@@ -207,7 +210,7 @@ def handle(args: argparse.Namespace) -> int:
 
 def full_data_metrics(task: Task, learner_name: str, learner_params: dict[str, Any]) -> dict:
     """The reference: the same learner trained on every pool item's true label."""
-    learner = make_learner(learner_name, **learner_params)
+    learner = make_learner(learner_name, task, **learner_params)
     learner.fit(task.X_pool, task.y_pool)
     classes = np.unique(task.y_pool)
     probabilities = align_columns(learner.predict_proba(task.test[0]), learner.classes_, classes)
@@ -224,7 +227,7 @@ def run(settings: RunSettings) -> dict[str, Any]:
     output = Path(settings.output)
     output.mkdir(parents=True, exist_ok=True)
     (output / "settings.json").write_text(json.dumps(settings.__dict__, indent=1))
-    task = load_task(settings.dataset, **settings.dataset_params)
+    task = load_task(settings.dataset, features=settings.features, **settings.dataset_params)
     full = None
     if settings.full_baseline:
         print("training the full-data reference model ...", file=sys.stderr)
@@ -257,7 +260,7 @@ def _run_one(settings: RunSettings, task: Task, strategy: str, seed: int) -> His
         )
     loop = ActiveLearningLoop(
         pool,
-        make_learner(settings.learner, **settings.learner_params),
+        make_learner(settings.learner, task, seed, **settings.learner_params),
         strategy,
         oracle,
         strategy_params=settings.strategy_params if strategy != "random" else None,

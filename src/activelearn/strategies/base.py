@@ -137,7 +137,9 @@ class QueryStrategy(ABC):
         """Pick ``n`` distinct candidates."""
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        params = ", ".join(
+            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "requires"
+        )
         return f"{type(self).__name__}({params})"
 
 
@@ -168,7 +170,7 @@ def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) ->
                 f"samples must be K x N x C with N = {n} candidates, got shape {samples.shape}"
             )
         check_probabilities(samples.reshape(-1, samples.shape[-1]))
-    if LABELED_EMBEDDINGS in requires and EMBEDDINGS in requires:
+    if EMBEDDINGS in requires and outputs.labeled_embeddings is not None:  # also when optional
         labeled = np.asarray(outputs.labeled_embeddings)
         if labeled.ndim != 2 or labeled.shape[1] != outputs.embeddings.shape[1]:
             raise ModelOutputError(
@@ -190,8 +192,11 @@ def _check_rows(array: np.ndarray, n: int, what: str, *, ndim: int) -> None:
         raise ModelOutputError(
             f"{what} must have {ndim} dimensions and {n} rows, got {array.shape}"
         )
-    if not np.isfinite(array).all():
-        raise ModelOutputError(f"{what} contain NaN or infinite values")
+    # In row blocks: a whole-array isfinite would allocate N x D booleans (366 MiB at 1M x 384).
+    rows = max(1, 2**22 // max(1, int(np.prod(array.shape[1:]))))
+    for start in range(0, len(array), rows):
+        if not np.isfinite(array[start : start + rows]).all():
+            raise ModelOutputError(f"{what} contain NaN or infinite values")
 
 
 def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3) -> None:

@@ -12,8 +12,7 @@
   hierarchical clustering (which needs pairwise distances).
 
 Both cost one k-means run: O(iterations · N · n · D) time, O(N·D) memory.
-For pools of hundreds of thousands pass ``minibatch=True`` or wrap the
-strategy in ``subsample``.
+For pools of hundreds of thousands wrap the strategy in ``subsample``.
 """
 
 from __future__ import annotations
@@ -39,12 +38,9 @@ class KMeansSampling(QueryStrategy):
     name = "kmeans"
     requires = frozenset({EMBEDDINGS})
 
-    def __init__(self, minibatch: bool = False) -> None:
-        self.minibatch = minibatch
-
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         X = as_float32(outputs.embeddings)
-        labels, centroids = kmeans(X, n, rng, minibatch=self.minibatch)
+        labels, centroids = kmeans(X, n, rng)
         distance = np.linalg.norm(X - centroids[labels], axis=1)
         chosen = fill(best_per_group(labels, distance), n, distance)
         return Query(chosen, -distance[chosen])
@@ -55,19 +51,16 @@ class ClusterMargin(QueryStrategy):
     name = "cluster_margin"
     requires = frozenset({PROBABILITIES, EMBEDDINGS})
 
-    def __init__(self, candidates_factor: float = 10.0, minibatch: bool = False) -> None:
+    def __init__(self, candidates_factor: float = 10.0) -> None:
         if candidates_factor < 1:
             raise ConfigError(f"candidates_factor must be at least 1, got {candidates_factor}")
         self.candidates_factor = candidates_factor
-        self.minibatch = minibatch
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         scores = margin_scores(outputs.probabilities)
         m = min(outputs.n_candidates, int(np.ceil(self.candidates_factor * n)))
         uncertain = top_k(scores, m, rng)
-        labels, _ = kmeans(
-            as_float32(outputs.embeddings[uncertain]), n, rng, minibatch=self.minibatch
-        )
+        labels, _ = kmeans(as_float32(outputs.embeddings[uncertain]), n, rng)
         local = fill(best_per_group(labels, -scores[uncertain]), n, -scores[uncertain])
         chosen = uncertain[local]
         return Query(chosen, scores[chosen])

@@ -14,8 +14,12 @@ If ``labeled_embeddings`` are given, regions already labeled are avoided.
   Lens"): join items closer than ``radius``; greedily pick the item whose
   ball covers the most not-yet-covered items (balls of labeled items count
   as covered). Once everything is covered, the rest is drawn at random and
-  ``Query.notes`` says so. The graph has one entry per pair within
-  ``radius``: keep the radius small enough that balls hold tens of items.
+  ``Query.notes`` says so. Without a ``radius``, it is the median distance
+  to the 10th nearest neighbour (measured from up to 1,000 sampled items),
+  so a typical ball holds about ten items; Yehuda et al. instead take the
+  largest radius whose balls stay 95% pure with respect to k-means clusters.
+  Finding the pairs costs O(N²·D) time (memory: one entry per pair within
+  the radius): for pools beyond ~20k wrap it in ``subsample``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from activelearn.errors import ConfigError
 from activelearn.strategies.base import EMBEDDINGS, ModelOutputs, Query, QueryStrategy
-from activelearn.strategies.geometry import as_float32, kmeans
+from activelearn.strategies.geometry import as_float32, kmeans, mean_knn_distance
 from activelearn.strategies.registry import make_strategy, register
 
 
@@ -34,8 +38,7 @@ def typicality(X: np.ndarray, neighbors: int) -> np.ndarray:
     k = min(neighbors, len(X) - 1)
     if k < 1:
         return np.ones(len(X))
-    distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
-    return 1.0 / (distances[:, 1:].mean(axis=1) + 1e-12)
+    return 1.0 / (mean_knn_distance(X, k) + 1e-12)
 
 
 @register
@@ -43,19 +46,18 @@ class TypiClust(QueryStrategy):
     name = "typiclust"
     requires = frozenset({EMBEDDINGS})
 
-    def __init__(self, neighbors: int = 20, max_clusters: int = 500, minibatch: bool = False):
+    def __init__(self, neighbors: int = 20, max_clusters: int = 500) -> None:
         if neighbors < 1 or max_clusters < 1:
             raise ConfigError("typiclust neighbors and max_clusters must be positive")
         self.neighbors = neighbors
         self.max_clusters = max_clusters
-        self.minibatch = minibatch
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         X = as_float32(outputs.embeddings)
         labeled = outputs.labeled_embeddings
         n_labeled = 0 if labeled is None else len(labeled)
         k = min(len(X), n_labeled + n, max(self.max_clusters, n))
-        clusters, centroids = kmeans(X, k, rng, minibatch=self.minibatch)
+        clusters, centroids = kmeans(X, k, rng)
         members = [np.flatnonzero(clusters == c) for c in range(k)]
         counts = np.zeros(k, dtype=int)
         if n_labeled:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 BLOCK = 2048  # rows per block: a 2048 x 2048 float32 block is 16 MiB
+KMEANS_MAX_ITER = 30
 
 
 def as_float32(X: np.ndarray) -> np.ndarray:
@@ -38,22 +39,66 @@ def min_squared_distances(X: np.ndarray, Y: np.ndarray, *, block: int = BLOCK) -
     return np.maximum(best, 0.0)
 
 
-def seed_from(rng: np.random.Generator) -> int:
-    """An integer seed for libraries that do not take a Generator (scikit-learn)."""
-    return int(rng.integers(2**31 - 1))
+def mean_knn_distance(X: np.ndarray, k: int, *, block: int = BLOCK) -> np.ndarray:
+    """Mean distance of each row to its ``k`` nearest other rows, in row blocks.
+
+    For the small sets TypiClust asks about (one cluster at a time) this is
+    far cheaper than building a scikit-learn index per cluster.
+    """
+    norms = squared_norms(X)
+    out = np.empty(len(X))
+    for i in range(0, len(X), block):
+        d2 = norms[i : i + block, None] - 2.0 * (X[i : i + block] @ X.T) + norms
+        d2[np.arange(len(d2)), np.arange(i, i + len(d2))] = np.inf  # not its own neighbour
+        nearest = np.partition(d2, k - 1, axis=1)[:, :k]
+        out[i : i + block] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
+    return out
+
+
+def kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``k`` seeds by D² sampling (Arthur & Vassilvitskii 2007), one trial each.
+
+    scikit-learn's greedy k-means++ tries 2 + log k candidates per center and
+    computes their distances to all points, which dominated k-means time
+    here; one trial costs one matrix-vector product per center.
+    """
+    norms = squared_norms(X)
+    chosen = np.empty(k, dtype=int)
+    chosen[0] = rng.integers(len(X))
+    nearest = np.maximum(norms - 2.0 * (X @ X[chosen[0]]) + norms[chosen[0]], 0.0)
+    for t in range(1, k):
+        nearest[chosen[:t]] = 0.0
+        total = float(nearest.sum(dtype=np.float64))
+        if total > 0:
+            chosen[t] = rng.choice(len(X), p=nearest.astype(np.float64) / total)
+        else:  # fewer distinct points than k: any unchosen one
+            free = np.ones(len(X), dtype=bool)
+            free[chosen[:t]] = False
+            chosen[t] = rng.choice(np.flatnonzero(free))
+        d2 = np.maximum(norms - 2.0 * (X @ X[chosen[t]]) + norms[chosen[t]], 0.0)
+        np.minimum(nearest, d2, out=nearest)
+    return chosen
 
 
 def kmeans(
-    X: np.ndarray, k: int, rng: np.random.Generator, *, minibatch: bool = False
+    X: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    *,
+    max_iter: int = KMEANS_MAX_ITER,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster labels and centroids of ``k`` clusters (k-means++ init, one run).
+    """Cluster labels and centroids of ``k`` clusters: D²-sampled seeds, then Lloyd.
 
-    ``minibatch`` switches to MiniBatchKMeans for pools of hundreds of
-    thousands. Duplicate points can leave fewer than ``k`` distinct clusters;
-    callers fill the batch from the remaining items.
+    ``max_iter`` caps Lloyd's iterations: these strategies only need centroids
+    good enough to find representatives, and the objective moves little after
+    a few dozen iterations (50k x 384 Gaussian data: 63 iterations to converge,
+    inertia within 0.02% after 20). MiniBatchKMeans was slower than this at
+    50k x 384 (24 s vs 4.5 s for 100 clusters); for bigger pools wrap the
+    strategy in ``subsample``. Duplicate points can leave fewer than ``k``
+    distinct clusters; callers fill the batch from the remaining items.
     """
-    cls = MiniBatchKMeans if minibatch else KMeans
-    model = cls(n_clusters=k, n_init=1, random_state=seed_from(rng))
+    seeds = X[kmeans_plus_plus(X, k, rng)]
+    model = KMeans(n_clusters=k, init=seeds, n_init=1, max_iter=max_iter)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         labels = model.fit_predict(X)

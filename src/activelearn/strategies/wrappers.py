@@ -97,18 +97,18 @@ class Subsample(QueryStrategy):
         if size >= total:
             return self.base.query(outputs, n, rng)
         candidates = np.empty(0, dtype=int)
+        how = "random"
         if self.method == "nearest" and len(outputs.labeled_embeddings) > 0:
             candidates = self._nearest(outputs, size)
+            how = f"{len(candidates):,} nearest neighbours of the labeled set"
         if len(candidates) < size:
+            how += f", {size - len(candidates):,} random" if len(candidates) else ""
             free = np.ones(total, dtype=bool)
             free[candidates] = False
             extra = rng.choice(np.flatnonzero(free), size - len(candidates), replace=False)
             candidates = np.concatenate([candidates, np.sort(extra)])
         picked = self.base.query(outputs.subset(candidates), n, rng)
-        note = (
-            f"{self.base.name} ran on {len(candidates):,} of {total:,} candidates "
-            f"({self.method} subsample)"
-        )
+        note = f"{self.base.name} ran on {len(candidates):,} of {total:,} candidates ({how})"
         return Query(candidates[picked.indices], picked.scores, (*picked.notes, note))
 
     def _nearest(self, outputs: ModelOutputs, size: int) -> np.ndarray:

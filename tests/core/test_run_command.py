@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from activelearn.cli import build_parser, main
@@ -67,3 +68,26 @@ def test_every_subcommand_has_help(capsys):
             main([name, "--help"])
         assert exit_info.value.code == 0
         assert "usage: activelearn" in capsys.readouterr().out
+
+
+def test_run_on_your_own_csv_of_texts(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    words = {"pos": ["great", "lovely", "superb"], "neg": ["awful", "dull", "poor"]}
+    rows = ["review,sentiment"]
+    for i in range(300):
+        label = "pos" if i % 2 else "neg"
+        picked = (
+            rng.choice(words[label], 2).tolist() + rng.choice(["film", "plot", "cast"], 3).tolist()
+        )
+        rows.append(f"{' '.join(picked)} number{i},{label}")
+    data = tmp_path / "reviews.csv"
+    data.write_text("\n".join(rows) + "\n")
+    code = main(["run", "--dataset", "csv", "--data", str(data), "--text-column", "review",
+                 "--label-column", "sentiment", "--features", "tfidf", "--strategy", "margin",
+                 "--initial-size", "10", "--batch-size", "10", "--rounds", "2",
+                 "--output", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0
+    history = json.loads((tmp_path / "out" / "margin" / "seed_0" / "history.json").read_text())
+    assert [r["n_labeled"] for r in history] == [10, 20, 30]
+    assert history[-1]["accuracy"] > 0.9
+    assert "full data" in capsys.readouterr().out

@@ -1,0 +1,362 @@
+"""Experiment configs: a TOML grid, validated up front, expanded into cells.
+
+A config names datasets, learners and strategies (each a name plus
+parameters), seeds, batch sizes and budgets. Every strategy is paired with
+random sampling on the same seeds and splits, and every dataset x learner x
+seed gets a full-data model trained with the same recipe, so the report can
+say "labels needed to reach 99% of the full-data accuracy" honestly.
+
+Validation happens before anything runs: a bad value raises
+:class:`ConfigError` naming the key (``grid.strategies[2]: unknown strategy
+'foo'; available: ...``), because a typo found after an hour of compute is
+an hour lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from activelearn.errors import ConfigError
+from activelearn.experiments.datasets import available_datasets, check_dataset_params
+from activelearn.experiments.learners import available_learners, check_learner_params
+from activelearn.strategies import available_strategies, make_strategy
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+# Bump when the meaning of a cell's spec or result changes, so old caches are not reused.
+CELL_FORMAT = 1
+
+_SECTIONS = {"experiment", "grid", "loop", "target"}
+_EXPERIMENT_KEYS = {
+    "name", "description", "metric", "validation_size", "test_size", "split_seed",
+}  # fmt: skip
+_GRID_KEYS = {"datasets", "learners", "strategies", "seeds", "batch_sizes", "budgets"}
+_LOOP_KEYS = {
+    "initial_size", "initial_method", "max_rounds", "cost_per_label", "score_batch_size",
+}  # fmt: skip
+_TARGET_KEYS = {"fraction_of_full", "split"}
+_METRICS = ("accuracy", "macro_f1", "f1")
+
+
+@dataclass(frozen=True)
+class Component:
+    """A dataset, learner or strategy: a registered name, its parameters and a display label."""
+
+    name: str
+    params: dict[str, Any]
+    label: str
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": self.name, "params": self.params}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work: an active-learning run (``kind="al"``) or a full-data model (``"full"``).
+
+    ``spec`` holds everything that determines the result and nothing else,
+    so its hash (``key``) names the cached result on disk.
+    """
+
+    kind: str
+    spec: dict[str, Any]
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return cell_key(self.spec)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "kind": self.kind, "spec": self.spec, "labels": self.labels}
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A validated experiment: the raw TOML plus the parsed grid."""
+
+    raw: dict[str, Any]
+    name: str
+    metric: str
+    datasets: list[Component]
+    learners: list[Component]
+    strategies: list[Component]
+    seeds: list[int]
+    batch_sizes: list[int]
+    budgets: list[int | None]
+    loop: dict[str, Any]
+    split: dict[str, Any]
+    target: dict[str, Any] | None
+
+    def full_cells(self) -> list[Cell]:
+        """One full-data model per dataset x learner x seed (the seed draws the validation set)."""
+        return [
+            Cell(
+                "full",
+                {
+                    "format": CELL_FORMAT,
+                    "kind": "full",
+                    "dataset": d.spec(),
+                    "learner": lr.spec(),
+                    "seed": seed,
+                    **self.split,
+                },
+                {"dataset": d.label, "learner": lr.label},
+            )
+            for d in self.datasets
+            for lr in self.learners
+            for seed in self.seeds
+        ]
+
+    def al_cells(self) -> list[Cell]:
+        """Every dataset x learner x strategy x seed x batch size x budget, random included."""
+        cells = []
+        for d in self.datasets:
+            for lr in self.learners:
+                for s in self.strategies:
+                    for batch in self.batch_sizes:
+                        for budget in self.budgets:
+                            for seed in self.seeds:
+                                spec = {
+                                    "format": CELL_FORMAT,
+                                    "kind": "al",
+                                    "dataset": d.spec(),
+                                    "learner": lr.spec(),
+                                    "strategy": s.spec(),
+                                    "seed": seed,
+                                    "batch_size": batch,
+                                    "budget": budget,
+                                    "metric": self.metric,
+                                    "target": self.target,
+                                    **self.loop,
+                                    **self.split,
+                                }
+                                labels = {
+                                    "dataset": d.label,
+                                    "learner": lr.label,
+                                    "strategy": s.label,
+                                }
+                                cells.append(Cell("al", spec, labels))
+        return cells
+
+    def cells(self) -> list[Cell]:
+        return self.full_cells() + self.al_cells()
+
+
+def cell_key(spec: dict[str, Any]) -> str:
+    """A stable short hash of a cell's spec: the name of its cached result."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read and validate a TOML experiment config."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return parse_config(raw)
+
+
+def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
+    """Validate a config given as a dict (the parsed TOML); errors name the offending key."""
+    _only(raw, _SECTIONS, "")
+    experiment = _table(raw, "experiment")
+    grid = _table(raw, "grid")
+    loop = _table(raw, "loop")
+    target = raw.get("target")
+    _only(experiment, _EXPERIMENT_KEYS, "experiment")
+    _only(grid, _GRID_KEYS, "grid")
+    _only(loop, _LOOP_KEYS, "loop")
+
+    metric = experiment.get("metric", "accuracy")
+    if metric not in _METRICS:
+        raise ConfigError(f"experiment.metric: {metric!r} is not one of {', '.join(_METRICS)}")
+    split = {
+        "validation_size": _size(
+            experiment.get("validation_size", 0.1), "experiment.validation_size"
+        ),
+        "test_size": _size(experiment.get("test_size", 0.25), "experiment.test_size"),
+        "split_seed": _int(experiment.get("split_seed", 0), "experiment.split_seed", minimum=0),
+    }
+
+    datasets = _components(grid, "datasets", available_datasets(), "dataset")
+    learners = _components(grid, "learners", available_learners(), "learner")
+    strategies = _components(grid, "strategies", available_strategies(), "strategy")
+    checks = (
+        ("datasets", datasets, check_dataset_params),
+        ("learners", learners, check_learner_params),
+        ("strategies", strategies, lambda name, params: make_strategy(name, **params)),
+    )
+    for key, components, check in checks:
+        for i, component in enumerate(components):
+            try:
+                check(component.name, component.params)
+            except ConfigError as exc:
+                raise ConfigError(f"grid.{key}[{i}]: {exc}") from None
+    if "random" not in [s.name for s in strategies]:
+        strategies.append(Component("random", {}, "random"))
+    labels = [s.label for s in strategies]
+    duplicates = sorted({x for x in labels if labels.count(x) > 1})
+    if duplicates:
+        raise ConfigError(
+            f"grid.strategies: {duplicates} appear twice; give each variant its own `label`"
+        )
+
+    seeds = _int_list(grid.get("seeds", [0, 1, 2]), "grid.seeds", minimum=0)
+    batch_sizes = _int_list(grid.get("batch_sizes", [100]), "grid.batch_sizes", minimum=1)
+    budgets_raw = grid.get("budgets", [None])
+    budgets: list[int | None] = (
+        [None] if budgets_raw == [None] else _int_list(budgets_raw, "grid.budgets", minimum=1)
+    )
+
+    loop_spec = {
+        "initial_size": _int(loop.get("initial_size", 100), "loop.initial_size", minimum=0),
+        "initial_method": loop.get("initial_method", "random"),
+        "max_rounds": (
+            None
+            if loop.get("max_rounds") is None
+            else _int(loop["max_rounds"], "loop.max_rounds", minimum=1)
+        ),
+        "cost_per_label": _number(loop.get("cost_per_label", 1.0), "loop.cost_per_label"),
+        "score_batch_size": _int(
+            loop.get("score_batch_size", 50_000), "loop.score_batch_size", minimum=1
+        ),
+    }
+    if loop_spec["initial_method"] not in ("random", "balanced"):
+        raise ConfigError(
+            f"loop.initial_method: {loop_spec['initial_method']!r} is not 'random' or 'balanced'"
+        )
+    for i, budget in enumerate(budgets):
+        labels_budget = labels_for_budget(budget, loop_spec["cost_per_label"])
+        if labels_budget is not None and labels_budget < max(loop_spec["initial_size"], 1):
+            raise ConfigError(
+                f"grid.budgets[{i}]: {budget} buys {labels_budget} labels, fewer than "
+                f"loop.initial_size ({loop_spec['initial_size']})"
+            )
+    if budgets == [None] and loop_spec["max_rounds"] is None and target is None:
+        raise ConfigError(
+            "the runs would never stop: set grid.budgets, loop.max_rounds or a [target]"
+        )
+
+    target_spec = None
+    if target is not None:
+        if not isinstance(target, dict):
+            raise ConfigError(
+                "target: expected a table like {fraction_of_full = 1.0, split = 'val'}"
+            )
+        _only(target, _TARGET_KEYS, "target")
+        fraction = _number(target.get("fraction_of_full", 1.0), "target.fraction_of_full")
+        if not 0 < fraction <= 1.5:
+            raise ConfigError(f"target.fraction_of_full: {fraction} is outside (0, 1.5]")
+        target_split = target.get("split", "val")
+        if target_split not in ("val", "test"):
+            raise ConfigError(f"target.split: {target_split!r} is not 'val' or 'test'")
+        target_spec = {"fraction_of_full": fraction, "split": target_split}
+
+    return ExperimentConfig(
+        raw=raw,
+        name=str(experiment.get("name", "experiment")),
+        metric=metric,
+        datasets=datasets,
+        learners=learners,
+        strategies=strategies,
+        seeds=seeds,
+        batch_sizes=batch_sizes,
+        budgets=budgets,
+        loop=loop_spec,
+        split=split,
+        target=target_spec,
+    )
+
+
+def labels_for_budget(budget: float | None, cost_per_label: float) -> int | None:
+    """Labels a budget buys: budgets are in labels at cost 1, in money otherwise.
+
+    The small tolerance keeps float division honest: $100 at $0.05 buys 2,000, not 1,999.
+    """
+    return None if budget is None else int(budget / cost_per_label + 1e-9)
+
+
+def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name}: expected a table ([{name}]), got {type(value).__name__}")
+    return value
+
+
+def _only(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise ConfigError(
+            f"{prefix}{unknown[0]}: unknown key; allowed here: {', '.join(sorted(allowed))}"
+        )
+
+
+def _components(grid: dict[str, Any], key: str, available: list[str], what: str) -> list[Component]:
+    entries = grid.get(key)
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"grid.{key}: give a non-empty list of {what} names or tables")
+    components = []
+    for i, entry in enumerate(entries):
+        where = f"grid.{key}[{i}]"
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise ConfigError(f"{where}: expected a name or a table with `name`, got {entry!r}")
+        params = {k: v for k, v in entry.items() if k not in ("name", "label")}
+        name = entry["name"]
+        if name not in available:
+            raise ConfigError(
+                f"{where}: unknown {what} {name!r}; available: {', '.join(available)}"
+            )
+        label = entry.get("label") or _default_label(name, params)
+        components.append(Component(name, params, str(label)))
+    return components
+
+
+def _default_label(name: str, params: dict[str, Any]) -> str:
+    if not params:
+        return name
+    inside = ",".join(f"{k}={v}" for k, v in sorted(params.items()) if not isinstance(v, dict))
+    return f"{name}({inside})"
+
+
+def _int(value: Any, where: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _int_list(value: Any, where: str, *, minimum: int) -> list[int]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: expected a non-empty list of integers, got {value!r}")
+    return [_int(v, f"{where}[{i}]", minimum=minimum) for i, v in enumerate(value)]
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{where}: expected a positive number, got {value!r}")
+    return float(value)
+
+
+def _size(value: Any, where: str) -> float | int:
+    """A held-out size: a fraction in (0, 1) or a count >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: expected a fraction or a count, got {value!r}")
+    if isinstance(value, float) and not 0 < value < 1:
+        raise ConfigError(f"{where}: a fraction must lie in (0, 1), got {value}")
+    if isinstance(value, int) and value < 1:
+        raise ConfigError(f"{where}: a count must be at least 1, got {value}")
+    return value

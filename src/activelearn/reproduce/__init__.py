@@ -1,0 +1,1 @@
+"""Reproductions of published active-learning examples, faithful and leakage-free."""

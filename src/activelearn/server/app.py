@@ -5,6 +5,9 @@ annotator's token (``Authorization: Bearer ...``); no CORS headers are sent,
 so other sites cannot call the API from a browser; the Host header must name
 the address the server is bound to (no DNS rebinding); request bodies are
 capped; the page is served with a strict Content-Security-Policy.
+
+(No ``from __future__ import annotations`` here: FastAPI reads the route
+signatures at runtime, including type aliases local to ``create_app``.)
 """
 
 import mimetypes
@@ -157,7 +160,7 @@ def create_app(
 
     def admin(who: Annotated[AnnotatorInfo, Depends(annotator)]) -> AnnotatorInfo:
         if not who.is_admin:
-            raise Forbidden("this needs an admin token (activelearn project token --admin)")
+            raise Forbidden("this needs an admin token: activelearn project token DIR NAME --admin")
         return who
 
     @app.exception_handler(_Unauthorized)

@@ -131,6 +131,10 @@ def create_app(
         "needs `Authorization: Bearer <token>`.",
         lifespan=lifespan,
         max_body_size=max_body,  # 413 for longer bodies, declared or streamed
+        # Swagger UI and ReDoc load scripts from a CDN, which the page's CSP (and the
+        # project's no-CDN rule) forbid: the API is described by /openapi.json alone.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store
     app.state.trainer = trainer

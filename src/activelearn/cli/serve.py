@@ -1,0 +1,92 @@
+"""``activelearn serve`` and ``activelearn simulate``: the labeling server and simulated annotators.
+
+::
+
+    activelearn serve DIR [--host 127.0.0.1] [--port 8000]
+    activelearn simulate http://127.0.0.1:8000 --tokens tokens.txt (--truth FILE | --imdb PATH)
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from activelearn.errors import ConfigError
+
+
+def register(subparsers: Any) -> None:
+    serve = subparsers.add_parser("serve", help="run the labeling web app for a project")
+    serve.add_argument("folder", help="project folder made by `activelearn project create`")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--project", help="project name, when the store holds several")
+    serve.add_argument("--db", help="database URL (default: SQLite inside the folder)")
+    serve.add_argument(
+        "--allow-host", action="append", default=[], help="extra Host header to accept"
+    )
+    serve.add_argument(
+        "--in-process",
+        action="store_true",
+        help="train in the server process (starts faster; slows requests while training)",
+    )
+    serve.set_defaults(func=run_server)
+
+    sim = subparsers.add_parser("simulate", help="label through the API from ground truth")
+    sim.add_argument("url", help="server address, e.g. http://127.0.0.1:8000")
+    sim.add_argument("--tokens", required=True, help="file with one token per line (last field)")
+    truth = sim.add_mutually_exclusive_group(required=True)
+    truth.add_argument("--truth", help="CSV/JSONL/Parquet file with item ids and labels")
+    truth.add_argument("--imdb", help="aclImdb archive: its labels are the truth")
+    sim.add_argument("--id-column", default="id")
+    sim.add_argument("--label-column", default="label")
+    sim.add_argument("--duration", type=float, help="seconds to run (default: until done)")
+    sim.add_argument("--max-labels", type=int)
+    sim.add_argument("--error-rate", type=float, default=0.0)
+    sim.add_argument("--think", type=float, default=0.0, help="seconds between answers")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.set_defaults(func=run_simulation)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    from activelearn.server.run import serve
+
+    serve(
+        args.folder, url=args.db, project=args.project, host=args.host, port=args.port,
+        allowed_hosts=args.allow_host, isolate=not args.in_process,
+    )  # fmt: skip
+    return 0
+
+
+def run_simulation(args: argparse.Namespace) -> int:
+    from activelearn.server.simulate import simulate
+
+    path = Path(args.tokens)
+    if not path.is_file():
+        raise ConfigError(f"no tokens file at {path}: write one token per line (last field)")
+    tokens = [line.split()[-1] for line in path.read_text().splitlines() if line.strip()]
+    if not tokens:
+        raise ConfigError(f"{args.tokens} holds no tokens")
+    report = simulate(
+        args.url, tokens, _truth(args), duration=args.duration, max_labels=args.max_labels,
+        error_rate=args.error_rate, think_seconds=args.think, seed=args.seed,
+    )  # fmt: skip
+    print(f"{len(tokens)} annotators: {report.summary()}")
+    return 0
+
+
+def _truth(args: argparse.Namespace) -> dict[str, Any]:
+    if args.imdb:
+        from activelearn.data.imdb import load_imdb
+
+        truth: dict[str, Any] = {}
+        for data in load_imdb(args.imdb, download=False):
+            truth.update(zip(map(str, data.ids.tolist()), data.labels.tolist(), strict=True))
+        return truth
+    from activelearn.data.tabular import read_table
+
+    frame = read_table(args.truth)
+    missing = {args.id_column, args.label_column} - set(frame.columns)
+    if missing:
+        raise ConfigError(f"{args.truth} has no column(s) {sorted(missing)}")
+    return dict(zip(frame[args.id_column].astype(str), frame[args.label_column], strict=True))

@@ -1,0 +1,74 @@
+"""Export a project's labels to CSV, JSON Lines or Parquet.
+
+Columns: ``id``, ``text``, ``image``, ``label``, ``annotator``, ``time``
+(ISO 8601, UTC), ``model_version`` (the model whose prediction the person
+saw), ``split`` (``pool`` or ``heldout``), ``flagged``, ``note``, ``meta``
+(JSON text). ``id`` and ``label`` are the columns the loop's
+:class:`~activelearn.oracles.FileOracle` reads, so an export can answer a
+file-oracle batch directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from activelearn.errors import ConfigError
+from activelearn.store.store import Store
+
+COLUMNS = [
+    "id", "text", "image", "label", "annotator", "time", "model_version", "split", "flagged",
+    "note", "meta",
+]  # fmt: skip
+FORMATS = ("csv", "jsonl", "parquet")
+
+
+def export_labels(store: Store, project_id: int, path: str | Path, fmt: str | None = None) -> int:
+    """Write the project's live labels and flags to ``path``; returns the number of rows.
+
+    The format comes from ``fmt`` or the file extension. The file is written
+    next to ``path`` first and moved into place, so a reader never sees half of it.
+    """
+    path = Path(path)
+    fmt = fmt or path.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ConfigError(f"cannot export to {fmt!r}: use one of {', '.join(FORMATS)}")
+    rows = [_flat(row) for row in store.export_rows(project_id)]
+    tmp = path.with_name(path.name + ".tmp")
+    if fmt == "csv":
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    elif fmt == "jsonl":
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    else:
+        _write_parquet(tmp, rows)
+    os.replace(tmp, path)
+    return len(rows)
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["time"] = dt.datetime.fromtimestamp(row["time"], dt.timezone.utc).isoformat()
+    out["meta"] = None if row["meta"] is None else json.dumps(row["meta"], ensure_ascii=False)
+    return out
+
+
+def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise ConfigError("Parquet export needs pyarrow: pip install 'activelearn[data]'") from exc
+    schema = pa.schema(
+        [(name, pa.int64() if name == "model_version" else pa.bool_() if name == "flagged"
+          else pa.string()) for name in COLUMNS]
+    )  # fmt: skip
+    table = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table, path)

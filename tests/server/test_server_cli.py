@@ -1,0 +1,87 @@
+"""The `project`, `serve` and `simulate` subcommands, as a person would run them."""
+
+from __future__ import annotations
+
+import stat
+
+import pandas as pd
+import pytest
+from _cli import main
+from server_helpers import live_server, make_texts
+
+from activelearn.store import Store
+
+
+@pytest.fixture
+def table(tmp_path):
+    texts, labels = make_texts(30)
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"id": [f"r{i}" for i in range(30)], "text": texts, "label": labels}).to_csv(
+        path, index=False
+    )
+    return path, labels
+
+
+def _create(tmp_path, table, *extra):
+    path, _labels = table
+    return main(
+        ["project", "create", str(tmp_path / "proj"), "--name", "reviews", "--data", str(path),
+         "--id-column", "id", "--classes", "neg,pos", "--annotator", "alice", "--admin", "carol",
+         "--tokens-file", str(tmp_path / "tokens.txt"), *extra]
+    )  # fmt: skip
+
+
+def test_create_prints_tokens_once_and_stores_hashes(tmp_path, table, capsys):
+    assert _create(tmp_path, table, "--heldout-fraction", "0.1", "--budget", "20") == 0
+    out = capsys.readouterr().out
+    tokens = dict(line.split() for line in (tmp_path / "tokens.txt").read_text().splitlines())
+    assert set(tokens) == {"alice", "carol"}
+    assert stat.S_IMODE((tmp_path / "tokens.txt").stat().st_mode) == 0o600
+    assert f"#token={tokens['alice']}" in out
+    store = Store.open(tmp_path / "proj")
+    info = store.project()
+    assert info.budget == 20 and info.settings["heldout_fraction"] == 0.1
+    assert store.authenticate(tokens["carol"]).is_admin
+    assert not store.authenticate(tokens["alice"]).is_admin
+    assert store.progress(info.id)["items"] == 30 and store.labels(info.id) == []
+    assert store.item(info.id, "r3").text == pd.read_csv(table[0])["text"][3]
+
+
+def test_create_imports_labels_and_samples(tmp_path, table):
+    assert _create(tmp_path, table, "--label-column", "label", "--limit", "10") == 0
+    store = Store.open(tmp_path / "proj")
+    labels = {r.id: r.label for r in store.labels(store.project().id)}
+    truth = dict(zip([f"r{i}" for i in range(30)], table[1], strict=True))
+    assert len(labels) == 10 and labels == {key: truth[key] for key in labels}
+
+
+def test_token_rotate_export_and_status(tmp_path, table, capsys):
+    _create(tmp_path, table, "--label-column", "label")
+    capsys.readouterr()
+    folder = str(tmp_path / "proj")
+    assert main(["project", "token", folder, "dave"]) == 0
+    dave = capsys.readouterr().out.split("): ")[1].split()[0]
+    store = Store.open(folder)
+    assert store.authenticate(dave).name == "dave"
+    assert main(["project", "token", folder, "dave", "--rotate"]) == 0
+    assert store.authenticate(dave) is None
+    out = tmp_path / "labels.parquet"
+    assert main(["project", "export", folder, str(out)]) == 0
+    assert len(pd.read_parquet(out)) == 30
+    assert main(["project", "status", folder]) == 0
+    assert '"labeled": 30' in capsys.readouterr().out
+
+
+def test_simulate_command_labels_through_a_live_server(tmp_path, table, capsys):
+    _create(tmp_path, table)
+    truth = tmp_path / "truth.csv"
+    pd.read_csv(table[0])[["id", "label"]].to_csv(truth, index=False)
+    with live_server(tmp_path / "proj") as (url, _process):
+        code = main(["simulate", url, "--tokens", str(tmp_path / "tokens.txt"),
+                     "--truth", str(truth), "--max-labels", "8"])  # fmt: skip
+    assert code == 0
+    assert "8 labels" in capsys.readouterr().out
+    store = Store.open(tmp_path / "proj")
+    answers = {r.id: r.label for r in store.labels(store.project().id)}
+    expected = dict(zip(*pd.read_csv(truth, dtype=str).T.values, strict=True))
+    assert len(answers) == 8 and all(expected[k] == v for k, v in answers.items())

@@ -87,7 +87,7 @@ def live_server(folder: Path, *extra: str) -> Iterator[tuple[str, subprocess.Pop
     log = folder.with_name(f"{folder.name}-server-{port}.log")
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, str(HERE / "_cli.py"), "serve", str(folder), "--port", str(port),
+            [sys.executable, "-m", "activelearn", "serve", str(folder), "--port", str(port),
              *extra],
             env=env,
             start_new_session=True,

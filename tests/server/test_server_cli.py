@@ -6,9 +6,9 @@ import stat
 
 import pandas as pd
 import pytest
-from _cli import main
 from server_helpers import live_server, make_texts
 
+from activelearn.cli import main
 from activelearn.store import Store
 
 

@@ -14,7 +14,16 @@ import sys
 from activelearn import __version__
 from activelearn.errors import ActiveLearnError, LabelsPending
 
-COMMANDS = ("run", "demo", "experiment", "report", "reproduce", "strategies")
+COMMANDS = (
+    "run",
+    "demo",
+    "experiment",
+    "report",
+    "reproduce",
+    "strategies",
+    "project",
+    "serve",
+)
 
 EXIT_ERROR = 2
 EXIT_LABELS_PENDING = 3

@@ -10,6 +10,11 @@ extension API (docs/experiments.md, "Adding a dataset or a learner"):
   The stock ``logistic_regression`` has no ``embed`` and the runner passes no
   ``embeddings=``, so every embedding strategy (typiclust, probcover, coreset, kmeans,
   badge, ...) fails with "needs embeddings" on it. The fitted model is identical.
+- strategies ``typiclust_labeled`` and ``probcover_labeled``: the stock ``typiclust`` and
+  ``probcover`` declare ``requires = {embeddings}`` only, so the loop never passes them
+  ``labeled_embeddings`` and after the first round they ignore what is already labeled
+  (typiclust clusters the pool into n clusters instead of labeled + n; probcover counts
+  no ball as covered). These subclasses change nothing but ``requires``.
 - dataset ``fashion_mnist_minority``: Fashion-MNIST with only ``keep`` of one class
   (train and test alike); the stock loaders cannot subsample a class.
 
@@ -27,6 +32,9 @@ from sklearn.linear_model import LogisticRegression
 from activelearn.cli import main
 from activelearn.experiments import LoadedData, dataset, learner
 from activelearn.experiments.datasets import FASHION_MNIST_DIR, fashion_mnist
+from activelearn.strategies.base import EMBEDDINGS, LABELED_EMBEDDINGS
+from activelearn.strategies.coldstart import ProbCover, TypiClust
+from activelearn.strategies.registry import register
 
 
 class EmbeddingLogisticRegression(LogisticRegression):
@@ -34,6 +42,22 @@ class EmbeddingLogisticRegression(LogisticRegression):
 
     def embed(self, X) -> np.ndarray:
         return np.asarray(X, dtype=np.float32)
+
+
+@register
+class TypiClustLabeled(TypiClust):
+    """typiclust, told about the labeled items (clusters = labeled + n, labeled ones covered)."""
+
+    name = "typiclust_labeled"
+    requires = frozenset({EMBEDDINGS, LABELED_EMBEDDINGS})
+
+
+@register
+class ProbCoverLabeled(ProbCover):
+    """probcover, told about the labeled items (their balls count as covered)."""
+
+    name = "probcover_labeled"
+    requires = frozenset({EMBEDDINGS, LABELED_EMBEDDINGS})
 
 
 @learner("logreg_pixels")

@@ -7,6 +7,9 @@
 const TOKEN_KEY = "activelearn.token";
 const QUEUE_KEY = "activelearn.queue";
 const $ = (id) => document.getElementById(id);
+// Reviews mark line breaks as "<br />": show them as breaks (the text box keeps
+// newlines), and everything else, markup included, as the plain text it is.
+const readable = (text) => text.replace(/<br\s*\/?>/gi, "\n");
 
 const state = { token: null, classes: [], item: null, busy: false };
 
@@ -78,7 +81,7 @@ async function render(item, reason) {
   state.item = item;
   const card = $("card");
   card.dataset.itemId = item ? item.id : "";
-  $("item-text").textContent = item && item.text !== null ? item.text : "";
+  $("item-text").textContent = item && item.text !== null ? readable(item.text) : "";
   $("empty").hidden = Boolean(item);
   $("empty").textContent = item ? "" : `Nothing to label: ${reason || "queue empty"}.`;
   const p = item && item.prediction;
@@ -126,7 +129,7 @@ function renderErrors(errors) {
   const list = $("errors");
   list.replaceChildren(...errors.map((e) => {
     const li = document.createElement("li");
-    li.textContent = `${e.kind}: said ${e.predicted}, is ${e.label} — ${e.text}`;
+    li.textContent = `${e.kind}: said ${e.predicted}, is ${e.label} — ${readable(e.text)}`;
     return li;
   }));
 }

@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(
-            "interrupted: everything labeled so far is saved; rerun with --resume", file=sys.stderr
+            "interrupted: what was finished is saved; run the same command again to go on "
+            "(`run` needs --resume)",
+            file=sys.stderr,
         )
         return 130

@@ -23,7 +23,6 @@ from activelearn.cli.progress import LoopProgress
 from activelearn.errors import ConfigError
 from activelearn.history import History
 from activelearn.loop import ActiveLearningLoop
-from activelearn.metrics import align_columns, classification_metrics
 from activelearn.oracles import FileOracle
 from activelearn.stopping import TargetMetric
 
@@ -209,15 +208,17 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def full_data_metrics(task: Task, learner_name: str, learner_params: dict[str, Any]) -> dict:
-    """The reference: the same learner trained on every pool item's true label."""
-    learner = make_learner(learner_name, task, **learner_params)
-    learner.fit(task.X_pool, task.y_pool)
-    classes = np.unique(task.y_pool)
-    probabilities = align_columns(learner.predict_proba(task.test[0]), learner.classes_, classes)
-    return {
-        **classification_metrics(task.test[1], probabilities, classes),
-        "n_labeled": len(task.y_pool),
-    }
+    """The reference: the same learner, fitted as the loop fits it, on every pool item."""
+    pool = task.pool()
+    loop = ActiveLearningLoop(
+        pool,
+        make_learner(learner_name, task, **learner_params),
+        "random",
+        initial_size=len(pool),
+        validation=task.validation,
+        test=task.test,
+    )
+    return loop.run()[0]
 
 
 def run(settings: RunSettings) -> dict[str, Any]:

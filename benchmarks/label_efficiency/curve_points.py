@@ -1,6 +1,6 @@
 """Test accuracy at chosen label counts, mean ± sd over seeds, from a run's cells/*.json.
 
-    .venv/bin/python benchmarks/label_efficiency/curve_points.py runs/le_cold_start 20 50 100 200
+.venv/bin/python benchmarks/label_efficiency/curve_points.py runs/le_cold_start 20 50 100 200
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def main(run_dir: str, points: list[int], metric: str = "accuracy") -> None:
         spec = cell["spec"]
         key = (spec["dataset"]["name"], spec["batch_size"], label(spec))
         curves[key].append({r["n_labeled"]: r[metric] for r in cell["history"]})
-    print("| dataset | batch | strategy | seeds | " + " | ".join(f"{p} labels" for p in points) + " |")
+    columns = " | ".join(f"{p} labels" for p in points)
+    print(f"| dataset | batch | strategy | seeds | {columns} |")
     print("|---|---|---|---|" + "---|" * len(points))
     for key, runs in sorted(curves.items()):
         cells = []

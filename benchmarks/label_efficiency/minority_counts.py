@@ -1,6 +1,6 @@
 """Minority-class labels bought per strategy (from a run's cells/*.json), mean ± sd over seeds.
 
-    .venv/bin/python benchmarks/label_efficiency/minority_counts.py runs/le_imbalanced
+.venv/bin/python benchmarks/label_efficiency/minority_counts.py runs/le_imbalanced
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def main(run_dir: str) -> None:
         if spec["strategy"]["params"].get("base"):
             strategy += f"({spec['strategy']['params']['base']})"
         final_f1 = history[-1].get("minority_f1")
-        rows[(dataset, strategy)].append((total.get(minority, 0), history[-1]["n_labeled"], final_f1))
+        final = (total.get(minority, 0), history[-1]["n_labeled"], final_f1)
+        rows[(dataset, strategy)].append(final)
     print("| dataset | strategy | seeds | minority labels bought (of total) | final minority F1 |")
     print("|---|---|---|---|---|")
     for (dataset, strategy), values in sorted(rows.items()):

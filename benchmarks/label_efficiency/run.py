@@ -83,7 +83,10 @@ def fashion_mnist_minority(
     X, y = thin(data.X, data.y)
     X_test, y_test = thin(data.X_test, data.y_test)
     return LoadedData(
-        X, y, X_test, y_test,
+        X,
+        y,
+        X_test,
+        y_test,
         description=f"{data.description}, class {minority_class} kept at {keep:.0%}",
         pixel_max=data.pixel_max,
     )

@@ -263,7 +263,12 @@ class ActiveLearningLoop:
         if EMBEDDINGS in needs:
             fields["embeddings"] = self._embed(candidates, strategy)
         if LABELED_EMBEDDINGS in needs:
-            fields["labeled_embeddings"] = self._embed(self.pool.labeled_indices, strategy)
+            labeled = self.pool.labeled_indices
+            if len(labeled) == 0:  # a cold-start seed: the labeled set is empty, not missing
+                width = fields["embeddings"].shape[1] if "embeddings" in fields else 0
+                fields["labeled_embeddings"] = np.empty((0, width), dtype=np.float32)
+            else:
+                fields["labeled_embeddings"] = self._embed(labeled, strategy)
             fields["labeled_labels"] = self.pool.labels
         if SAMPLES in needs:
             if not can_sample(self.learner):

@@ -177,3 +177,23 @@ def test_label_free_stopping_ends_a_run_once_predictions_stabilise(blobs):
     history = loop.run()
     assert loop.stop_reason.startswith("kappa between successive rounds")
     assert 3 <= len(history) < 61
+
+
+def test_typicality_draws_the_seed_and_later_rounds_see_the_labeled_set(blobs):
+    """TypiClust picks the seed from embeddings alone, then is told what is labeled."""
+    X, y, Xt, yt = blobs
+    loop = ActiveLearningLoop(
+        Pool(X, hidden_labels=y), LogisticRegression(), "typiclust", embeddings=X,
+        initial_size=10, initial_method="typiclust", batch_size=10, max_rounds=2, test=(Xt, yt),
+    )  # fmt: skip
+    seen = []
+    query = loop.strategy.query
+
+    def spy(outputs, n, rng):
+        seen.append(len(outputs.labeled_embeddings))
+        return query(outputs, n, rng)
+
+    loop.strategy.query = spy
+    history = loop.run()
+    assert [r["n_labeled"] for r in history] == [10, 20, 30]
+    assert seen == [10, 20]

@@ -66,7 +66,7 @@ def test_loads_toml(tiny):
         (lambda c: c.update(extra={}), r"^extra: unknown key"),
         (lambda c: c["experiment"].update(metric="auc"), r"experiment\.metric: 'auc'"),
         (lambda c: c["experiment"].update(validation_size=1.5), r"experiment\.validation_size"),
-        (lambda c: c["loop"].update(initial_method="kmeans"), r"loop\.initial_method"),
+        (lambda c: c["loop"].update(initial_method="margin"), r"loop\.initial_method"),
         (lambda c: c.update(target={"split": "train"}), r"target\.split: 'train'"),
         (lambda c: c["grid"].update(strategies=["entropy", {"name": "entropy"}]),
          r"appear twice; give each variant its own `label`"),
@@ -98,3 +98,9 @@ def test_missing_file_and_bad_toml(tmp_path):
     bad.write_text("[grid\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_a_cold_start_strategy_may_draw_the_seed():
+    config = base()
+    config["loop"]["initial_method"] = "typiclust"
+    assert parse_config(config)  # accepted: typiclust needs no trained model

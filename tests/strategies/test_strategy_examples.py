@@ -148,19 +148,22 @@ def two_clusters() -> np.ndarray:
 
 @pytest.mark.parametrize("name", ["typiclust", "kmeans"])
 def test_representative_strategies_take_each_cluster_centre(name: str) -> None:
-    assert sorted(pick(name, ModelOutputs(embeddings=two_clusters()), 2)) == [0, 10]
+    X = two_clusters()
+    outputs = ModelOutputs(embeddings=X, labeled_embeddings=X[:0])  # nothing labeled yet
+    assert sorted(pick(name, outputs, 2)) == [0, 10]
 
 
 def test_typiclust_starts_with_the_biggest_cluster_and_avoids_labeled_regions() -> None:
     X = two_clusters()
-    assert pick("typiclust", ModelOutputs(embeddings=X), 1) == [0]
+    assert pick("typiclust", ModelOutputs(embeddings=X, labeled_embeddings=X[:0]), 1) == [0]
     covered = ModelOutputs(embeddings=X, labeled_embeddings=np.array([[0.1, 0.0]]))
     assert pick("typiclust", covered, 1) == [10]
 
 
 def test_probcover_covers_the_densest_ball_first() -> None:
     X = two_clusters()
-    query = make_strategy("probcover", radius=2.0).query(ModelOutputs(embeddings=X), 3, rng())
+    outputs = ModelOutputs(embeddings=X, labeled_embeddings=X[:0])
+    query = make_strategy("probcover", radius=2.0).query(outputs, 3, rng())
     assert query.indices[0] < 10 and query.indices[1] >= 10
     assert query.scores.tolist() == [10.0, 5.0, 0.0]
     assert any("random" in note for note in query.notes)

@@ -218,6 +218,7 @@ def run_al(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         stopping=stopping,
         validation=(splits.X_val, splits.y_val),
         test=(splits.X_test, splits.y_test),
+        embeddings=_dense_features(splits.X_pool),
         seed=spec["seed"],
         score_batch_size=spec["score_batch_size"],
     )
@@ -288,6 +289,12 @@ class _BatchProbe:
         assert self._batch is not None
         predicted = self._predict(self.loop.pool.subset(self._batch))
         return float(np.mean(predicted == self.loop.pool.hidden_labels[self._batch]))
+
+
+def _dense_features(X: Any) -> np.ndarray | None:
+    """Dense 2-D features (pixels, sentence embeddings) double as embeddings for diversity
+    and cold-start strategies; learners with an ``embed`` method are used otherwise."""
+    return X if isinstance(X, np.ndarray) and X.ndim == 2 else None
 
 
 def _classes(splits: Splits) -> np.ndarray:

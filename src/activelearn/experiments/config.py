@@ -233,10 +233,7 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
             loop.get("score_batch_size", 50_000), "loop.score_batch_size", minimum=1
         ),
     }
-    if loop_spec["initial_method"] not in ("random", "balanced"):
-        raise ConfigError(
-            f"loop.initial_method: {loop_spec['initial_method']!r} is not 'random' or 'balanced'"
-        )
+    _check_initial_method(loop_spec["initial_method"])
     for i, budget in enumerate(budgets):
         labels_budget = labels_for_budget(budget, loop_spec["cost_per_label"])
         if labels_budget is not None and labels_budget < max(loop_spec["initial_size"], 1):
@@ -360,3 +357,21 @@ def _size(value: Any, where: str) -> float | int:
     if isinstance(value, int) and value < 1:
         raise ConfigError(f"{where}: a count must be at least 1, got {value}")
     return value
+
+
+def _check_initial_method(method: str) -> None:
+    """``random``, ``balanced``, or a cold-start strategy that needs no model (TypiClust, ...)."""
+    if method in ("random", "balanced"):
+        return
+    from activelearn.strategies import available_strategies
+    from activelearn.strategies.base import PROBABILITIES, SAMPLES
+    from activelearn.strategies.registry import strategy_class
+
+    if method not in available_strategies() or strategy_class(method).requires & {
+        PROBABILITIES,
+        SAMPLES,
+    }:
+        raise ConfigError(
+            f"loop.initial_method: {method!r} is not 'random', 'balanced' or a strategy that "
+            "needs no trained model (typiclust, probcover, coreset, kmeans)"
+        )

@@ -28,7 +28,13 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from activelearn.errors import ConfigError
-from activelearn.strategies.base import EMBEDDINGS, ModelOutputs, Query, QueryStrategy
+from activelearn.strategies.base import (
+    EMBEDDINGS,
+    LABELED_EMBEDDINGS,
+    ModelOutputs,
+    Query,
+    QueryStrategy,
+)
 from activelearn.strategies.geometry import as_float32, kmeans, mean_knn_distance
 from activelearn.strategies.registry import make_strategy, register
 
@@ -44,7 +50,9 @@ def typicality(X: np.ndarray, neighbors: int) -> np.ndarray:
 @register
 class TypiClust(QueryStrategy):
     name = "typiclust"
-    requires = frozenset({EMBEDDINGS})
+    # The labeled set steers later rounds away from covered regions; with no labels
+    # yet (a cold-start seed) it is simply empty.
+    requires = frozenset({EMBEDDINGS, LABELED_EMBEDDINGS})
 
     def __init__(self, neighbors: int = 20, max_clusters: int = 500) -> None:
         if neighbors < 1 or max_clusters < 1:
@@ -95,7 +103,7 @@ def estimate_radius(X: np.ndarray, rng: np.random.Generator, neighbors: int = 10
 @register
 class ProbCover(QueryStrategy):
     name = "probcover"
-    requires = frozenset({EMBEDDINGS})
+    requires = frozenset({EMBEDDINGS, LABELED_EMBEDDINGS})
 
     def __init__(self, radius: float | None = None) -> None:
         if radius is not None and radius < 0:

@@ -236,12 +236,14 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) ->
     k = min(k, len(scores))
     if k == 0:
         return np.empty(0, dtype=int)
-    kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
-    above = np.flatnonzero(scores > kth)
-    tied = np.flatnonzero(scores == kth)
-    need = k - len(above)
-    tied = rng.choice(tied, size=need, replace=False) if rng is not None else tied[:need]
-    winners = np.concatenate([above, tied])
+    winners = np.argpartition(-scores, k - 1)[:k]
+    kth = scores[winners].min()
+    if np.count_nonzero(scores >= kth) > k:  # items tied at the cut lie outside the partition
+        above = np.flatnonzero(scores > kth)
+        tied = np.flatnonzero(scores == kth)
+        need = k - len(above)
+        tied = rng.choice(tied, size=need, replace=False) if rng is not None else tied[:need]
+        winners = np.concatenate([above, tied])
     return winners[np.argsort(-scores[winners], kind="stable")]
 
 

@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from activelearn.errors import ConfigError
-from activelearn.store.export import export_labels
-from activelearn.store.store import DEFAULT_SETTINGS, Store
+from activelearn.store.settings import DEFAULT_SETTINGS
 
 
 def register(subparsers: Any) -> None:
@@ -75,10 +74,17 @@ def register(subparsers: Any) -> None:
     status.set_defaults(func=show_status)
 
 
+def _open(args: argparse.Namespace) -> Any:
+    """The project's store, imported here: the ``server`` extra brings SQLAlchemy."""
+    from activelearn.store import Store
+
+    return Store.open(args.folder, args.db)
+
+
 def create_project(args: argparse.Namespace) -> int:
     texts, ids, labels, classes = _load(args)
     settings = {key: getattr(args, key) for key in DEFAULT_SETTINGS}
-    store = Store.open(args.folder, args.db)
+    store = _open(args)
     info = store.create_project(
         args.name, classes, texts=texts, ids=ids, labels=labels, strategy=args.strategy,
         budget=args.budget, settings=settings,
@@ -101,7 +107,7 @@ def create_project(args: argparse.Namespace) -> int:
 
 
 def issue_token(args: argparse.Namespace) -> int:
-    store = Store.open(args.folder, args.db)
+    store = _open(args)
     info = store.project(args.project)
     if args.rotate:
         token = store.rotate_token(info.id, args.name)
@@ -112,15 +118,17 @@ def issue_token(args: argparse.Namespace) -> int:
 
 
 def export_project(args: argparse.Namespace) -> int:
-    store = Store.open(args.folder, args.db)
+    store = _open(args)
     info = store.project(args.project)
+    from activelearn.store import export_labels
+
     n = export_labels(store, info.id, args.output, args.format)
     print(f"wrote {n} rows to {args.output}")
     return 0
 
 
 def show_status(args: argparse.Namespace) -> int:
-    store = Store.open(args.folder, args.db)
+    store = _open(args)
     info = store.project(args.project)
     print(json.dumps(store.progress(info.id), indent=1))
     for version in store.versions(info.id):

@@ -1,27 +1,31 @@
-"""The label store: projects, items, leases, labels and model versions in SQL."""
+"""The label store: projects, items, leases, labels and model versions in SQL.
 
-from activelearn.store.errors import Conflict, Forbidden, InvalidInput, NotFound, StoreError
-from activelearn.store.export import export_labels
-from activelearn.store.oracle import StoreOracle
-from activelearn.store.store import (
-    AnnotatorInfo,
-    ItemView,
-    LabelRecord,
-    ProjectInfo,
-    Store,
-)
+Names are imported on first use, so ``activelearn.store.settings`` (and the
+command line that reads it) works without SQLAlchemy installed.
+"""
 
-__all__ = [
-    "AnnotatorInfo",
-    "Conflict",
-    "Forbidden",
-    "InvalidInput",
-    "ItemView",
-    "LabelRecord",
-    "NotFound",
-    "ProjectInfo",
-    "Store",
-    "StoreError",
-    "StoreOracle",
-    "export_labels",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "AnnotatorInfo": "store",
+    "ItemView": "store",
+    "LabelRecord": "store",
+    "ProjectInfo": "store",
+    "Store": "store",
+    "Conflict": "errors",
+    "Forbidden": "errors",
+    "InvalidInput": "errors",
+    "NotFound": "errors",
+    "StoreError": "errors",
+    "StoreOracle": "oracle",
+    "export_labels": "export",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

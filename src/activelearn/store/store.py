@@ -50,19 +50,12 @@ from activelearn.store.models import (
     Project,
     Round,
 )
+from activelearn.store.settings import DEFAULT_SETTINGS
 from activelearn.strategies import make_strategy
 from activelearn.strategies.base import PROBABILITIES
 
 DB_FILE = "labels.db"
 # Settings every project has; create_project fills in what the caller leaves out.
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "heldout_fraction": 0.2,  # share of items set aside (and labeled) to evaluate models
-    "retrain_every": 50,  # new labels between automatic retrains
-    "min_heldout": 10,  # held-out labels needed before a model can be evaluated
-    "lease_seconds": 600,  # how long an item stays with an annotator who does not answer
-    "rerank_size": 2000,  # queue positions re-ranked by the strategy after each retrain
-    "seed": 0,
-}
 IMPORT_ANNOTATOR = "import"  # labels that came with the dataset
 LEASE_ATTEMPTS = 5
 

@@ -1,0 +1,16 @@
+"""A project's tunable settings and their defaults.
+
+Kept apart from the store (and free of SQLAlchemy) so the command line can
+list them without the ``server`` extra installed.
+"""
+
+from typing import Any
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "heldout_fraction": 0.2,  # share of items set aside (and labeled) to evaluate models
+    "retrain_every": 50,  # new labels between automatic retrains
+    "min_heldout": 10,  # held-out labels needed before a model can be evaluated
+    "lease_seconds": 600,  # how long an item stays with an annotator who does not answer
+    "rerank_size": 2000,  # queue positions re-ranked by the strategy after each retrain
+    "seed": 0,
+}

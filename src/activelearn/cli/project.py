@@ -76,8 +76,12 @@ def register(subparsers: Any) -> None:
 
 def _open(args: argparse.Namespace) -> Any:
     """The project's store, imported here: the ``server`` extra brings SQLAlchemy."""
-    from activelearn.store import Store
-
+    try:
+        from activelearn.store import Store
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"labeling projects need {exc.name}: pip install 'activelearn[server]'"
+        ) from None
     return Store.open(args.folder, args.db)
 
 

@@ -17,7 +17,6 @@ import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -212,12 +211,11 @@ def _images(
 @dataset("csv")
 def csv(path: str, label_column: str, text_column: str | None = None,
         feature_columns: list[str] | None = None) -> LoadedData:  # fmt: skip
-    """A CSV file: one text column (for text learners) or numeric feature columns."""
-    import pandas as pd
+    """A table (CSV, TSV, JSONL or Parquet, read by :func:`activelearn.data.tabular.read_table`):
+    one text column (for text learners) or numeric feature columns; unlabeled rows are dropped."""
+    from activelearn.data.tabular import read_table
 
-    if not Path(path).exists():
-        raise DataError(f"CSV file {path} does not exist")
-    frame = pd.read_csv(path)
+    frame = read_table(path)
     wanted = [label_column, *([text_column] if text_column else []), *(feature_columns or [])]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
@@ -228,7 +226,7 @@ def csv(path: str, label_column: str, text_column: str | None = None,
     else:
         columns = feature_columns or [c for c in frame.columns if c != label_column]
         X = frame[columns].to_numpy(dtype=np.float32)
-    return LoadedData(X, frame[label_column].to_numpy(), description=f"CSV {path}")
+    return LoadedData(X, frame[label_column].to_numpy(), description=f"table {path}")
 
 
 @dataset("imdb")

@@ -11,7 +11,6 @@ where it stopped without losing or repeating a label.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import time
@@ -27,8 +26,8 @@ from activelearn.data.pool import Pool, n_rows
 from activelearn.data.splits import select_seed
 from activelearn.errors import ConfigError, DataError, LabelsPending, ResumeError
 from activelearn.history import History
-from activelearn.learners.base import can_embed, can_sample
-from activelearn.metrics import align_columns, classification_metrics
+from activelearn.learners.base import can_embed, can_sample, fit, predict_proba
+from activelearn.metrics import classification_metrics
 from activelearn.oracles import Oracle, SimulatedOracle
 from activelearn.stopping import LoopState, StoppingCriterion
 from activelearn.strategies import ModelOutputs, QueryStrategy, make_strategy
@@ -308,9 +307,7 @@ class ActiveLearningLoop:
         return np.concatenate(parts)
 
     def _predict_X(self, X: Any) -> np.ndarray:
-        probabilities = np.asarray(self.learner.predict_proba(X))
-        model_classes = getattr(self.learner, "classes_", self.pool.classes)
-        return align_columns(probabilities, model_classes, self.pool.classes)
+        return predict_proba(self.learner, X, self.pool.classes)
 
     def _embed(self, indices: np.ndarray, strategy: QueryStrategy) -> np.ndarray:
         if self.embeddings is not None:
@@ -360,10 +357,8 @@ class ActiveLearningLoop:
                 "draw a larger or balanced seed (initial_method='balanced')"
             )
         start = time.perf_counter()
-        kwargs = {}
-        if self.validation is not None and _accepts(self.learner.fit, "validation"):
-            kwargs["validation"] = (self.validation.X, self.validation.y)
-        self.learner.fit(self.pool.subset(labeled), y, **kwargs)
+        validation = None if self.validation is None else (self.validation.X, self.validation.y)
+        fit(self.learner, self.pool.subset(labeled), y, validation)
         record = {"fit_seconds": time.perf_counter() - start}
         epochs = getattr(self.learner, "history_", None)
         if epochs:
@@ -491,10 +486,3 @@ def _labeled_set(value: tuple[Any, Any] | LabeledSet | None) -> LabeledSet | Non
     if value is None or isinstance(value, LabeledSet):
         return value
     return LabeledSet(*value)
-
-
-def _accepts(function: Callable[..., Any], name: str) -> bool:
-    try:
-        return name in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False

@@ -11,7 +11,8 @@ from sklearn.metrics import confusion_matrix, log_loss, precision_recall_fscore_
 def classification_metrics(
     y_true: np.ndarray, probabilities: np.ndarray, classes: np.ndarray
 ) -> dict[str, Any]:
-    """Accuracy, precision/recall/F1 and log loss; false positives/negatives for two classes.
+    """Accuracy, precision/recall/F1 (overall, macro and per class) and log loss;
+    false positives/negatives for two classes.
 
     With two classes the second class (``classes[1]``, e.g. 1 or "pos") is the
     positive one, as in scikit-learn. With more, precision/recall/F1 are
@@ -28,6 +29,9 @@ def classification_metrics(
         average="binary" if binary else "macro",
         zero_division=0,
     )
+    class_f1 = precision_recall_fscore_support(
+        y_true, predicted, labels=classes, average=None, zero_division=0
+    )[2]
     matrix = confusion_matrix(y_true, predicted, labels=classes)
     if binary:
         fp, fn = int(matrix[0, 1]), int(matrix[1, 0])
@@ -39,11 +43,8 @@ def classification_metrics(
         "precision": float(precision),
         "recall": float(recall),
         "f1": float(f1),
-        "macro_f1": float(
-            precision_recall_fscore_support(
-                y_true, predicted, labels=classes, average="macro", zero_division=0
-            )[2]
-        ),
+        "macro_f1": float(np.mean(class_f1)),
+        "class_f1": {str(c): float(f) for c, f in zip(classes.tolist(), class_f1, strict=True)},
         "fp": fp,
         "fn": fn,
         "loss": float(log_loss(y_true, clipped / clipped.sum(1, keepdims=True), labels=classes)),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
 import json
 import os
 import platform
@@ -35,8 +34,9 @@ from activelearn.data.pool import Pool, take
 from activelearn.experiments.config import labels_for_budget
 from activelearn.experiments.datasets import LoadedData, load_dataset
 from activelearn.experiments.learners import make_learner
+from activelearn.learners.base import fit, predict_proba
 from activelearn.loop import ActiveLearningLoop, Event
-from activelearn.metrics import align_columns, classification_metrics
+from activelearn.metrics import classification_metrics
 from activelearn.stopping import TargetMetric
 
 # A dataset counts as imbalanced (and minority-class F1 is reported) below this ratio
@@ -174,11 +174,8 @@ def run_full(spec: dict[str, Any]) -> dict[str, Any]:
     """The full-data model: the same learner trained on every pool item, evaluated like a round."""
     splits = make_splits(spec)
     learner = _learner(spec, splits)
-    kwargs = {}
-    if _accepts(learner.fit, "validation"):  # the loop passes validation the same way
-        kwargs["validation"] = (splits.X_val, splits.y_val)
     start = time.perf_counter()
-    learner.fit(splits.X_pool, splits.y_pool, **kwargs)
+    fit(learner, splits.X_pool, splits.y_pool, (splits.X_val, splits.y_val))  # as the loop fits
     fit_seconds = time.perf_counter() - start
     classes = _classes(splits)
     test = _evaluate(learner, splits.X_test, splits.y_test, classes)
@@ -274,16 +271,12 @@ class _BatchProbe:
             self.extras.setdefault(event.round, {})["batch_accuracy_after"] = self._batch_accuracy()
             self._batch = None
         elif event.kind == "evaluated" and self.imbalanced:
-            predicted = self._predict(self.splits.X_test)
-            truth = self.splits.y_test == self.minority
-            guess = predicted == self.minority
-            tp = np.sum(truth & guess)
-            f1 = 2 * tp / max(np.sum(truth) + np.sum(guess), 1)
-            self.extras.setdefault(event.round, {})["minority_f1"] = float(f1)
+            f1 = event.data["class_f1"][str(self.minority)]  # the loop's own test evaluation
+            self.extras.setdefault(event.round, {})["minority_f1"] = f1
 
     def _predict(self, X: Any) -> np.ndarray:
         classes = self.loop.pool.classes
-        return classes[np.argmax(_probabilities(self.loop.learner, X, classes), axis=1)]
+        return classes[np.argmax(predict_proba(self.loop.learner, X, classes), axis=1)]
 
     def _batch_accuracy(self) -> float:
         assert self._batch is not None
@@ -308,31 +301,11 @@ def _learner(spec: dict[str, Any], splits: Splits) -> Any:
     )
 
 
-def _accepts(function: Any, name: str) -> bool:
-    try:
-        return name in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _probabilities(learner: Any, X: Any, classes: np.ndarray) -> np.ndarray:
-    """``predict_proba`` with columns in ``classes`` order."""
-    return align_columns(
-        np.asarray(learner.predict_proba(X)), getattr(learner, "classes_", classes), classes
-    )
-
-
 def _evaluate(learner: Any, X: Any, y: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
-    probabilities = _probabilities(learner, X, classes)
-    metrics = classification_metrics(y, probabilities, classes)
+    metrics = classification_metrics(y, predict_proba(learner, X, classes), classes)
     if _is_imbalanced(y):
         values, counts = np.unique(y, return_counts=True)
-        minority = values[np.argmin(counts)]
-        predicted = classes[np.argmax(probabilities, axis=1)]
-        tp = np.sum((y == minority) & (predicted == minority))
-        metrics["minority_f1"] = float(
-            2 * tp / max(np.sum(y == minority) + np.sum(predicted == minority), 1)
-        )
+        metrics["minority_f1"] = metrics["class_f1"][str(values[np.argmin(counts)])]
     return metrics
 
 

@@ -17,7 +17,8 @@ from sklearn.linear_model import LogisticRegression
 
 from activelearn.errors import DataError
 from activelearn.features.tfidf import TfidfFeaturizer
-from activelearn.metrics import align_columns, classification_metrics
+from activelearn.learners.base import predict_proba
+from activelearn.metrics import classification_metrics
 
 MAX_EXAMPLES = 20  # false positives/negatives listed per version
 
@@ -97,4 +98,4 @@ def train_and_score(
 
 def probabilities(model: TextModel, texts: list[str], classes: np.ndarray) -> np.ndarray:
     """Probabilities with columns in the project's class order (unseen classes get 0)."""
-    return align_columns(model.predict_proba(texts), model.classes_, classes)
+    return predict_proba(model, texts, classes)

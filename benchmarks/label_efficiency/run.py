@@ -30,8 +30,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from activelearn.cli import main
-from activelearn.experiments import LoadedData, dataset, learner
-from activelearn.experiments.datasets import FASHION_MNIST_DIR, fashion_mnist
+from activelearn.data.datasets import FASHION_MNIST_DIR, LoadedData, dataset, fashion_mnist
+from activelearn.learners.registry import learner
 from activelearn.strategies.base import EMBEDDINGS, LABELED_EMBEDDINGS
 from activelearn.strategies.coldstart import ProbCover, TypiClust
 from activelearn.strategies.registry import register
@@ -73,20 +73,16 @@ def fashion_mnist_minority(
     data = fashion_mnist(path)
     rng = np.random.default_rng(seed)
 
-    def thin(X, y):
-        rows = np.flatnonzero(y == minority_class)
+    def thin(part):
+        rows = np.flatnonzero(part.labels == minority_class)
         drop = rng.choice(rows, size=len(rows) - int(round(keep * len(rows))), replace=False)
-        mask = np.ones(len(y), dtype=bool)
+        mask = np.ones(len(part), dtype=bool)
         mask[drop] = False
-        return X[mask], y[mask]
+        return part.take(np.flatnonzero(mask))
 
-    X, y = thin(data.X, data.y)
-    X_test, y_test = thin(data.X_test, data.y_test)
     return LoadedData(
-        X,
-        y,
-        X_test,
-        y_test,
+        thin(data.data),
+        thin(data.test),
         description=f"{data.description}, class {minority_class} kept at {keep:.0%}",
         pixel_max=data.pixel_max,
     )

@@ -1,53 +1,75 @@
-"""A dataset by name, split and featurized once, for ``activelearn run`` and the demo.
+"""The one data path: a dataset by name, split by the one protocol and featurized, as a Task.
 
-Datasets and learners are registered in :mod:`activelearn.experiments.datasets`
-and :mod:`activelearn.experiments.learners` (one small function each). This
-module turns a dataset into a :class:`Task` through
-:func:`activelearn.data.dataset.make_pool`: stratified validation and test
-sets drawn once from ``split_seed``, and text features fitted on the pool's
-texts only, so every strategy and seed of a run shares the same features.
+``activelearn run``, experiment cells, the demo and the Python API all get
+their pool and held-out sets from :func:`load_task`, so the same dataset and
+seed give the same items everywhere. Featurizers that learn from the data
+(TF-IDF, token vocabularies) are fitted on the pool's items only (labeled or
+not, never validation or test items); pretrained encoders (``stateless``)
+embed every item once, and their embeddings are cached.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from activelearn.data.dataset import Dataset, PoolSplits, make_pool
+from activelearn.data.dataset import Dataset
+from activelearn.data.datasets import LoadedData, load_dataset
 from activelearn.data.pool import Pool
+from activelearn.data.protocol import Splits, split
 from activelearn.errors import ConfigError
-from activelearn.experiments.datasets import (
-    available_datasets,
-    check_dataset_params,
-    load_dataset,
-)
-from activelearn.experiments.learners import (
-    available_learners,
-    check_learner_params,
-)
-from activelearn.experiments.learners import make_learner as _make_learner
+from activelearn.features.registry import FEATURIZERS
+from activelearn.learners.registry import make_learner as _make_learner
+from activelearn.loop import LabeledSet
+from activelearn.registry import as_spec
+
+TEXT_LEARNERS = ("tfidf_logreg",)  # learners that take raw texts
 
 
 @dataclass
 class Task:
-    """What an active-learning run needs from a dataset: pool and held-out sets."""
+    """What an active-learning run needs from a dataset: pool items and held-out sets."""
 
     name: str
-    splits: PoolSplits
+    splits: Splits  # pool / validation / test items, featurized
+    features: str | None  # the featurizer used ("tfidf", ...), None for none
 
-    def pool(self) -> Pool:
-        """A fresh pool with nothing labeled: every run starts from its own."""
+    def pool(self, *, simulated: bool = True) -> Pool:
+        """A fresh pool: every run starts from its own.
+
+        Simulated: nothing is labeled and every label is the hidden truth.
+        People (``simulated=False``): items with a label in the file start
+        labeled, the others wait for people.
+        """
         p = self.splits.pool
-        return Pool(p.X, ids=p.ids, hidden_labels=p.hidden_labels, raw=p.raw, classes=p.classes)
+        if simulated:
+            if not p.labeled_mask.all():
+                raise ConfigError(
+                    f"{int((~p.labeled_mask).sum())} pool items have no label, so a simulated "
+                    "oracle cannot answer for them: use --oracle file"
+                )
+            return Pool(p.X, ids=p.ids, hidden_labels=p.labels, raw=p.raw, classes=self.classes)
+        pool = Pool(p.X, ids=p.ids, raw=p.raw, classes=self.classes)
+        known = np.flatnonzero(p.labeled_mask)
+        if len(known):
+            pool.add_labels(known, p.labels[known])
+        return pool
+
+    @property
+    def classes(self) -> np.ndarray:
+        return self.splits.classes
 
     @property
     def embeddings(self) -> np.ndarray | None:
         """Pool embeddings for diversity and cold-start strategies: dense feature vectors
         (pixels, sentence embeddings) serve as they are; sparse TF-IDF rows do not."""
         X = self.splits.pool.X
-        return X if isinstance(X, np.ndarray) and X.ndim == 2 else None
+        return X if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f" else None
 
     @property
     def X_pool(self) -> Any:
@@ -55,80 +77,127 @@ class Task:
 
     @property
     def y_pool(self) -> np.ndarray:
-        return self.splits.pool.hidden_labels
+        return self.splits.pool.labels
 
     @property
-    def validation(self) -> tuple[Any, np.ndarray]:
-        return self.splits.validation.X, self.splits.validation.labels
+    def validation(self) -> LabeledSet | None:
+        v = self.splits.validation
+        return None if v is None else LabeledSet(v.X, v.labels)
 
     @property
-    def test(self) -> tuple[Any, np.ndarray]:
-        return self.splits.test.X, self.splits.test.labels
+    def test(self) -> LabeledSet | None:
+        t = self.splits.test
+        return None if t is None else LabeledSet(t.X, t.labels)
 
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.splits.info
 
-def text_features(name: str) -> Any:
-    """``tfidf`` (the strong default for sentiment) or ``minilm`` sentence embeddings.
+    def input_shape(self) -> tuple[int, ...]:
+        X = self.X_pool
+        return tuple(X.shape[1:]) if hasattr(X, "shape") else ()
 
-    MiniLM embeddings are cached on disk: the first IMDB run embeds for tens
-    of minutes on a 2-core CPU, later runs read the cache.
-    """
-    if name == "tfidf":
-        from activelearn.features.tfidf import TfidfFeaturizer
-
-        return TfidfFeaturizer()
-    if name == "minilm":
-        from activelearn.features.sentence import SentenceEmbedder
-
-        return SentenceEmbedder()
-    raise ConfigError(f"unknown features {name!r}; available: tfidf, minilm")
+    def make_learner(self, spec: str | dict[str, Any], seed: int = 0) -> Any:
+        """A fresh learner from the learner registry, given this task's classes and shape."""
+        spec = as_spec(spec)
+        assert spec is not None
+        if self.features is None and _is_text(self.X_pool) and spec["name"] not in TEXT_LEARNERS:
+            raise ConfigError(
+                f"the items are texts, which learner {spec['name']!r} cannot read: choose text "
+                "features (--features tfidf, minilm or tokens) or --learner tfidf_logreg"
+            )
+        return _make_learner(
+            spec, seed, input_shape=self.input_shape(), classes=self.classes.tolist()
+        )
 
 
 def load_task(
-    name: str,
+    dataset: str | dict[str, Any],
     *,
-    features: str | None = None,
-    val_size: float = 0.1,
-    test_size: float = 0.2,
+    features: str | dict[str, Any] | None = "auto",
+    seed: int = 0,
     split_seed: int = 0,
-    **params: Any,
+    validation_size: float | int = 0.1,
+    test_size: float | int = 0.2,
 ) -> Task:
-    """Dataset ``name`` (with its loader's ``params``) as a pool plus held-out sets.
+    """Dataset ``dataset`` (a name or ``{"name", "params"}``) as a Task, by the one protocol.
 
-    ``features`` featurizes texts (``tfidf``, ``minilm``); numeric data is used
-    as it is. Datasets with their own test split (IMDB, Fashion-MNIST) keep it.
+    Cached per process: the strategies of one seed share the work.
     """
-    if name not in available_datasets():
-        raise ConfigError(f"unknown dataset {name!r}; available: {', '.join(available_datasets())}")
-    check_dataset_params(name, params)
-    data = load_dataset({"name": name, "params": params}, split_seed)
-    y = np.asarray(data.y)
-    classes = np.unique(y if data.y_test is None else np.concatenate([y, data.y_test]))
-    train = Dataset(data.X, y, np.arange(len(y)), classes)
-    test = None
-    if data.X_test is not None:
-        test = Dataset(data.X_test, data.y_test, np.arange(len(data.y_test)), classes)
-    featurizer = text_features(features) if features else None
-    splits = make_pool(
-        train,
-        np.random.default_rng(split_seed),
-        test=test,
-        val_size=val_size,
-        test_size=test_size,
-        featurizer=featurizer,
-    )
-    return Task(name, splits)
+    key = {
+        "dataset": as_spec(dataset), "features": as_spec(features), "seed": seed,
+        "split_seed": split_seed, "validation_size": validation_size, "test_size": test_size,
+    }  # fmt: skip
+    return _load_task(json.dumps(key, sort_keys=True))
 
 
-def make_learner(name: str, task: Task, seed: int = 0, **params: Any) -> Any:
-    """A fresh learner from the experiments' registry (``logistic_regression``, ``mlp``, ...);
-    networks get the task's input shape and classes."""
-    if name not in available_learners():
-        raise ConfigError(f"unknown learner {name!r}; available: {', '.join(available_learners())}")
-    check_learner_params(name, params)
-    X = task.X_pool
-    return _make_learner(
-        {"name": name, "params": params},
-        seed,
-        input_shape=tuple(X.shape[1:]) if hasattr(X, "shape") else (),
-        classes=task.splits.pool.classes.tolist(),
+@functools.lru_cache(maxsize=2)
+def _load_task(key_json: str) -> Task:
+    key = json.loads(key_json)
+    loaded = load_dataset(key["dataset"], key["split_seed"])
+    features = resolve_features(key["features"], loaded)
+    featurizer = None if features is None else FEATURIZERS.make(features)
+    started = time.perf_counter()
+    if featurizer is not None and featurizer.stateless:
+        loaded = _embedded(key["dataset"], features, key["split_seed"])
+    splits = split(
+        loaded, seed=key["seed"], split_seed=key["split_seed"],
+        validation_size=key["validation_size"], test_size=key["test_size"],
+    )  # fmt: skip
+    if featurizer is not None and not featurizer.stateless:
+        splits = _fit_on_pool(splits, featurizer)
+    if featurizer is not None:
+        splits.info["features"] = _describe(features, key["features"], featurizer, started)
+    return Task(key["dataset"]["name"], splits, None if features is None else features["name"])
+
+
+def resolve_features(features: dict[str, Any] | None, loaded: LoadedData) -> dict[str, Any] | None:
+    """``auto`` becomes TF-IDF for texts and nothing for numbers and images."""
+    if features is None or features["name"] != "auto":
+        return features
+    return as_spec("tfidf") if loaded.is_text else None
+
+
+@functools.lru_cache(maxsize=2)
+def _embedded_cached(dataset_json: str, features_json: str, split_seed: int) -> LoadedData:
+    loaded = load_dataset(json.loads(dataset_json), split_seed)
+    featurizer = FEATURIZERS.make(json.loads(features_json))
+    parts = {
+        name: None if part is None else part.with_X(featurizer.transform(part.X))
+        for name, part in (("data", loaded.data), ("test", loaded.test),
+                           ("validation", loaded.validation))
+    }  # fmt: skip
+    return LoadedData(**parts, description=loaded.description, rows=loaded.rows)
+
+
+def _embedded(dataset: dict[str, Any], features: dict[str, Any], split_seed: int) -> LoadedData:
+    """Every item embedded once by a pretrained encoder (it learns nothing from the data)."""
+    return _embedded_cached(
+        json.dumps(dataset, sort_keys=True), json.dumps(features, sort_keys=True), split_seed
     )
+
+
+def _fit_on_pool(splits: Splits, featurizer: Any) -> Splits:
+    """Fit on the pool's items only, transform every part with it."""
+    pool = splits.pool.with_X(featurizer.fit_transform(splits.pool.X))
+
+    def transform(part: Dataset | None) -> Dataset | None:
+        return None if part is None else part.with_X(featurizer.transform(part.X))
+
+    return Splits(
+        pool, transform(splits.validation), transform(splits.test), splits.classes, splits.info
+    )
+
+
+def _describe(
+    features: dict[str, Any], asked: dict[str, Any] | None, featurizer: Any, started: float
+) -> str:
+    how = "every item encoded once (pretrained)" if featurizer.stateless else "fitted on the pool"
+    text = f"{features['name']}, {how}, {time.perf_counter() - started:.1f} s"
+    if asked is not None and asked["name"] == "auto":
+        text += " (chosen automatically for texts; --features to choose)"
+    return text
+
+
+def _is_text(X: Any) -> bool:
+    return isinstance(X, list) and bool(X) and isinstance(X[0], str)

@@ -10,12 +10,14 @@ where it stopped without losing or repeating a label.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,18 +28,18 @@ from activelearn.data.pool import Pool, n_rows
 from activelearn.data.splits import select_seed
 from activelearn.errors import ConfigError, DataError, LabelsPending, ResumeError
 from activelearn.history import History
-from activelearn.learners.base import can_embed, can_sample, fit, predict_proba
+from activelearn.learners.base import fit, predict_proba
 from activelearn.metrics import classification_metrics
 from activelearn.oracles import Oracle, SimulatedOracle
+from activelearn.outputs import pool_outputs
 from activelearn.stopping import LoopState, StoppingCriterion
-from activelearn.strategies import ModelOutputs, QueryStrategy, make_strategy
-from activelearn.strategies.base import (
-    EMBEDDINGS,
-    LABELED_EMBEDDINGS,
-    PROBABILITIES,
-    SAMPLES,
-    VALIDATION,
-)
+from activelearn.strategies import QueryStrategy, make_strategy
+from activelearn.strategies.base import PROBABILITIES, SAMPLES, VALIDATION
+
+# Fits and predictions on fewer rows than this run with one BLAS/OpenMP thread under
+# threads="auto": on 2 cores a second thread made small fits several times slower
+# (benchmarks/loop/RESULTS.md), while big ones can gain from it.
+SMALL_FIT_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,17 @@ class ActiveLearningLoop:
     embeddings:
         Precomputed pool embeddings (N x D, aligned with the pool) for
         strategies that need them when the learner has no ``embed``.
+    score_batch_size:
+        Pool items scored per forward pass (and per part of row-wise scores).
+    threads:
+        BLAS/OpenMP (and torch) threads while fitting and scoring: an integer,
+        ``None`` for the libraries' defaults, or ``"auto"``: one thread for
+        fits and predictions on fewer than ``SMALL_FIT_ROWS`` rows.
     run_dir, resume:
         Where the label log and history live; ``resume=True`` continues a run there.
+    fingerprint:
+        Extra entries for the run directory's fingerprint (a spec's hash):
+        resuming with anything else is refused.
     """
 
     def __init__(
@@ -113,14 +124,20 @@ class ActiveLearningLoop:
         embeddings: np.ndarray | None = None,
         seed: int = 0,
         score_batch_size: int = 50_000,
+        threads: int | str | None = "auto",
         run_dir: str | Path | None = None,
         resume: bool = False,
+        fingerprint: dict[str, Any] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
         if max_labels is not None and max_labels < max(initial_size, 1):
             raise ConfigError(
                 f"max_labels ({max_labels}) must cover the initial seed ({initial_size})"
+            )
+        if not (threads in (None, "auto") or (isinstance(threads, int) and threads >= 1)):
+            raise ConfigError(
+                f"threads must be 'auto', None or a positive integer, not {threads!r}"
             )
         self.pool = pool
         self.learner = learner
@@ -139,11 +156,14 @@ class ActiveLearningLoop:
         self.embeddings = embeddings
         self.seed = seed
         self.score_batch_size = score_batch_size
+        self.threads = threads
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.extra_fingerprint = dict(fingerprint or {})
         self.history = History()
         self.stop_reason: str | None = None
+        self.fitted = False  # False until the labeled set holds two classes
+        self.validation_probabilities: np.ndarray | None = None
         self._subscribers: list[Callable[[Event], None]] = []
-        self._validation_probabilities: np.ndarray | None = None
         self._pending: tuple[int, np.ndarray, dict[str, Any]] | None = None
         if self.run_dir is not None:
             self._open_run_dir(resume)
@@ -203,7 +223,10 @@ class ActiveLearningLoop:
             "query_seconds": info.get("query_seconds"),
             "label_seconds": label_seconds,
         }
-        record.update(self._fit())
+        fitted = self._fit()
+        if "note" in fitted:
+            record["notes"].append(fitted.pop("note"))
+        record.update(fitted)
         record.update(self._evaluate(round_))
         self.history.append(record)
         if self.run_dir is not None:
@@ -230,96 +253,88 @@ class ActiveLearningLoop:
         if self.initial_method == "random":
             chosen = candidates[rng.choice(len(candidates), size=size, replace=False)]
         elif self.initial_method == "balanced":
+            if not isinstance(self.oracle, SimulatedOracle):
+                raise ConfigError(
+                    "initial_method 'balanced' picks the seed from the hidden labels, so it is "
+                    "for simulations only: with people as the oracle use 'random' or a "
+                    "cold-start strategy (typiclust, probcover, coreset, kmeans)"
+                )
             chosen = select_seed(self.pool, size, rng, balanced=True)
         else:
             strategy = make_strategy(self.initial_method)
-            if PROBABILITIES in strategy.requires or SAMPLES in strategy.requires:
+            if strategy.requires & {PROBABILITIES, SAMPLES, VALIDATION}:
                 raise ConfigError(
                     f"initial_method {self.initial_method!r} needs a trained model; use 'random', "
-                    "'balanced' or a cold-start strategy that needs only embeddings"
+                    "'balanced' (simulation only) or a cold-start strategy that needs only "
+                    "embeddings (typiclust, probcover, coreset, kmeans)"
                 )
-            outputs = self._outputs(strategy, candidates)
-            chosen = candidates[strategy.query(outputs, size, rng).indices]
+            chosen = candidates[
+                strategy.query(pool_outputs(self, strategy, candidates), size, rng).indices
+            ]
         ids = np.concatenate([self.pool.ids[labeled], self.pool.ids[chosen]])
-        return ids, {"notes": [f"seed: {size} drawn by {self.initial_method}"]}
+        how = self.initial_method + (
+            " (reads the hidden labels)" if self.initial_method == "balanced" else ""
+        )
+        return ids, {"notes": [f"seed: {size} drawn by {how}"]}
 
     def _query(self, round_: int) -> tuple[np.ndarray, dict[str, Any]]:
         candidates = self.pool.unlabeled_indices
         n = self.batch_size
         if self.max_labels is not None:
             n = min(n, self.max_labels - len(self.pool.labeled_indices))
-        outputs = self._outputs(self.strategy, candidates)
-        query = self.strategy.query(outputs, n, np.random.default_rng([self.seed, round_]))
+        strategy, notes = self.strategy, []
+        if not self.fitted and strategy.requires & {PROBABILITIES, SAMPLES, VALIDATION}:
+            # No model yet (the labeled set holds one class): look for the others at random.
+            strategy = make_strategy("random")
+            notes.append(f"no model yet: drawn at random instead of by {self.strategy.name}")
+        outputs = pool_outputs(self, strategy, candidates)
+        query = strategy.query(outputs, n, np.random.default_rng([self.seed, round_]))
         chosen = candidates[query.indices]
-        return self.pool.ids[chosen], {"notes": list(query.notes), "scores": query.scores.tolist()}
+        notes.extend(query.notes)
+        return self.pool.ids[chosen], {"notes": notes, "scores": query.scores.tolist()}
 
-    def _outputs(self, strategy: QueryStrategy, candidates: np.ndarray) -> ModelOutputs:
-        """Compute exactly what ``strategy.requires`` for the candidates, in batches."""
-        needs = strategy.requires
-        fields: dict[str, Any] = {"size": len(candidates), "classes": self.pool.classes}
-        if PROBABILITIES in needs:
-            fields["probabilities"] = self._predict(candidates)
-        if EMBEDDINGS in needs:
-            fields["embeddings"] = self._embed(candidates, strategy)
-        if LABELED_EMBEDDINGS in needs:
-            labeled = self.pool.labeled_indices
-            if len(labeled) == 0:  # a cold-start seed: the labeled set is empty, not missing
-                width = fields["embeddings"].shape[1] if "embeddings" in fields else 0
-                fields["labeled_embeddings"] = np.empty((0, width), dtype=np.float32)
-            else:
-                fields["labeled_embeddings"] = self._embed(labeled, strategy)
-            fields["labeled_labels"] = self.pool.labels
-        if SAMPLES in needs:
-            if not can_sample(self.learner):
-                raise ConfigError(
-                    f"strategy {strategy.name!r} needs Monte-Carlo samples: use a learner with "
-                    "predict_proba_samples (a PyTorch learner with dropout, or a committee)"
-                )
-            k = getattr(strategy, "n_samples", 10)
-            fields["samples"] = np.concatenate(
-                [
-                    self.learner.predict_proba_samples(self.pool.subset(batch), k)
-                    for batch in self._batches(candidates)
-                ],
-                axis=1,
-            )
-        if VALIDATION in needs:
-            if self.validation is None or self._validation_probabilities is None:
-                raise ConfigError(f"strategy {strategy.name!r} needs a validation set")
-            fields["validation_labels"] = self.validation.y
-            fields["validation_probabilities"] = self._validation_probabilities
-        return ModelOutputs(**fields)
+    # -- what the outputs provider calls --------------------------------------------------
 
-    def _batches(self, indices: np.ndarray) -> list[np.ndarray]:
-        return [
-            indices[i : i + self.score_batch_size]
-            for i in range(0, len(indices), self.score_batch_size)
+    @contextlib.contextmanager
+    def threads_for(self, n_rows_: int) -> Iterator[None]:
+        """BLAS/OpenMP and torch threads for work on ``n_rows_`` rows (see ``threads``)."""
+        n = self.threads
+        if n == "auto":
+            n = 1 if n_rows_ < SMALL_FIT_ROWS else None
+        if n is None:
+            yield
+            return
+        from threadpoolctl import threadpool_limits
+
+        torch = sys.modules.get("torch")
+        before = torch.get_num_threads() if torch is not None else None
+        with threadpool_limits(limits=n):
+            if torch is not None:
+                torch.set_num_threads(n)
+            try:
+                yield
+            finally:
+                if torch is not None:
+                    torch.set_num_threads(before)
+
+    def predict_positions(self, positions: np.ndarray) -> np.ndarray:
+        """The current model's probabilities for pool positions (columns in class order)."""
+        with self.threads_for(len(positions)):
+            return self._predict_X(self.pool.subset(positions))
+
+    def emit_scoring(self, done: int, total: int) -> None:
+        self._emit("scoring", len(self.history), done=done, total=total)
+
+    def _predict(self, positions: np.ndarray) -> np.ndarray:
+        """Probabilities for pool positions in batches (label-free stopping criteria)."""
+        parts = [
+            self.predict_positions(positions[i : i + self.score_batch_size])
+            for i in range(0, len(positions), self.score_batch_size)
         ]
-
-    def _predict(self, indices: np.ndarray) -> np.ndarray:
-        parts, done = [], 0
-        for batch in self._batches(indices):
-            parts.append(self._predict_X(self.pool.subset(batch)))
-            done += len(batch)
-            self._emit("scoring", len(self.history), done=done, total=len(indices))
-        if not parts:
-            return np.empty((0, len(self.pool.classes)))
-        return np.concatenate(parts)
+        return np.concatenate(parts) if parts else np.empty((0, len(self.pool.classes)))
 
     def _predict_X(self, X: Any) -> np.ndarray:
         return predict_proba(self.learner, X, self.pool.classes)
-
-    def _embed(self, indices: np.ndarray, strategy: QueryStrategy) -> np.ndarray:
-        if self.embeddings is not None:
-            return self.embeddings[indices]
-        if can_embed(self.learner):
-            return np.concatenate(
-                [self.learner.embed(self.pool.subset(b)) for b in self._batches(indices)]
-            )
-        raise ConfigError(
-            f"strategy {strategy.name!r} needs embeddings: pass `embeddings=` (e.g. sentence "
-            "embeddings of the pool) or use a learner with an `embed` method"
-        )
 
     # -- labels -----------------------------------------------------------------------------
 
@@ -351,14 +366,17 @@ class ActiveLearningLoop:
     def _fit(self) -> dict[str, Any]:
         labeled = self.pool.labeled_indices
         y = self.pool.labels
-        if len(np.unique(y)) < 2:
-            raise DataError(
-                f"the labeled set holds only the class {y[0]!r}: a model needs two classes; "
-                "draw a larger or balanced seed (initial_method='balanced')"
-            )
+        present = np.unique(y)
+        if len(present) < 2:
+            # A random seed on skewed data may hold one class: keep labeling (at random)
+            # until a second class appears, rather than fail or peek at hidden labels.
+            self.fitted = False
+            return {"note": f"no model yet: the {len(y)} labels hold only {present.tolist()}"}
         start = time.perf_counter()
         validation = None if self.validation is None else (self.validation.X, self.validation.y)
-        fit(self.learner, self.pool.subset(labeled), y, validation)
+        with self.threads_for(len(labeled)):
+            fit(self.learner, self.pool.subset(labeled), y, validation)
+        self.fitted = True
         record = {"fit_seconds": time.perf_counter() - start}
         epochs = getattr(self.learner, "history_", None)
         if epochs:
@@ -369,15 +387,19 @@ class ActiveLearningLoop:
     def _evaluate(self, round_: int) -> dict[str, Any]:
         start = time.perf_counter()
         record: dict[str, Any] = {}
-        if self.validation is not None:
-            self._validation_probabilities = self._predict_X(self.validation.X)
-            metrics = classification_metrics(
-                self.validation.y, self._validation_probabilities, self.pool.classes
-            )
-            record.update({f"val_{k}": v for k, v in metrics.items()})
-        if self.test is not None:
-            probabilities = self._predict_X(self.test.X)
-            record.update(classification_metrics(self.test.y, probabilities, self.pool.classes))
+        if not self.fitted:
+            return record
+        held_out = [s for s in (self.validation, self.test) if s is not None]
+        with self.threads_for(sum(n_rows(s.X) for s in held_out)):
+            if self.validation is not None:
+                self.validation_probabilities = self._predict_X(self.validation.X)
+                metrics = classification_metrics(
+                    self.validation.y, self.validation_probabilities, self.pool.classes
+                )
+                record.update({f"val_{k}": v for k, v in metrics.items()})
+            if self.test is not None:
+                probabilities = self._predict_X(self.test.X)
+                record.update(classification_metrics(self.test.y, probabilities, self.pool.classes))
         record["eval_seconds"] = time.perf_counter() - start
         self._emit("evaluated", round_, **record)
         return record
@@ -391,6 +413,8 @@ class ActiveLearningLoop:
             return f"label budget of {self.max_labels} spent"
         if self.max_rounds is not None and rounds_done >= self.max_rounds:
             return f"{self.max_rounds} rounds done"
+        if not self.fitted:
+            return None  # result-based criteria need a model
         state = LoopState(
             round=record["round"],
             n_labeled=n_labeled,
@@ -418,6 +442,7 @@ class ActiveLearningLoop:
             "pool_size": len(self.pool),
             "pool_ids_sha256": ids_hash,
             "classes": [str(c) for c in self.pool.classes.tolist()],
+            **self.extra_fingerprint,
         }
 
     def _open_run_dir(self, resume: bool) -> None:
@@ -470,8 +495,8 @@ class ActiveLearningLoop:
             if self.stop_reason is None:
                 # The next query needs the model of the last finished round: refit it.
                 self._fit()
-                if self.validation is not None:
-                    self._validation_probabilities = self._predict_X(self.validation.X)
+                if self.validation is not None and self.fitted:
+                    self.validation_probabilities = self._predict_X(self.validation.X)
 
     def _log(self, entry: dict[str, Any]) -> None:
         if self.run_dir is None:

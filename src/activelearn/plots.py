@@ -5,7 +5,6 @@ Matplotlib is imported lazily (extra ``plot``) and drawn off-screen (Agg).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from activelearn.history import History
@@ -33,36 +32,25 @@ def _save(fig, path: str | Path) -> Path:
     return Path(path)
 
 
-def learning_curves(
-    histories: Mapping[str, list[History]],
-    path: str | Path,
-    *,
-    metric: str = "accuracy",
-    reference: float | None = None,
-    reference_label: str = "full data",
-) -> Path:
-    """Test ``metric`` against labels used, one line per strategy (mean and band over seeds)."""
-    import numpy as np
-
+def summary_curves(summary: dict, path: str | Path, *, title: str = "") -> Path:
+    """Test metric against labels used, one line per strategy: the mean over seeds with its
+    95% band, the full-data model dashed (from an experiment or run summary)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, runs in histories.items():
-        runs = [h for h in runs if len(h)]
-        if not runs:
-            continue
-        length = min(len(h) for h in runs)
-        x = np.array(runs[0].column("n_labeled")[:length], dtype=float)
-        y = np.array([h.column(metric)[:length] for h in runs], dtype=float)
-        mean, std = y.mean(axis=0), y.std(axis=0)
-        ax.plot(x, mean, marker="o", markersize=3, label=f"{name} (n={len(runs)})")
-        if len(runs) > 1:
-            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
-    if reference is not None:
-        ax.axhline(reference, color="black", linestyle="--", linewidth=1, label=reference_label)
+    fig, ax = plt.subplots(figsize=(7.4, 4.6))
+    for row in summary["rows"]:
+        curve = summary["curves"][row["id"]]
+        ax.plot(curve["n_labeled"], curve["mean"], marker=".", linewidth=1.4,
+                label=f"{row['strategy']} (n={len(row['seeds'])})")  # fmt: skip
+        if len(row["seeds"]) > 1:
+            ax.fill_between(curve["n_labeled"], curve["low"], curve["high"], alpha=0.2)
+    full = summary["rows"][0].get("full_mean") if summary["rows"] else None
+    if full is not None:
+        ax.axhline(full, color="black", linestyle="--", linewidth=1, label="full data")
     ax.set_xlabel("labels used")
-    ax.set_ylabel(f"test {metric}")
+    ax.set_ylabel(f"test {summary['metric']}")
+    ax.set_title(title or summary.get("name", ""), fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     return _save(fig, path)
 
 

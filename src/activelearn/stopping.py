@@ -15,7 +15,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from activelearn.errors import ConfigError
-from activelearn.stopping_unlabeled import UnlabeledStoppingCriterion
+from activelearn.registry import Registry
+from activelearn.stopping_unlabeled import (
+    ClassificationChange,
+    OverallUncertainty,
+    StabilizingPredictions,
+    UnlabeledStoppingCriterion,
+)
 
 
 @dataclass(frozen=True)
@@ -90,3 +96,39 @@ class OnStopSet:
         if self.criterion.update(state.predict_pool(self._positions)):
             return self.criterion.reason
         return None
+
+
+# -- by name, for configs and flags ------------------------------------------------------------
+
+STOPPING = Registry("stopping criterion", context=("random_state",))
+
+
+@STOPPING.register("target")
+def target(value: float, metric: str = "accuracy", split: str = "val") -> TargetMetric:
+    """Stop once a metric reaches value (on the validation set unless split = "test")."""
+    return TargetMetric(metric, value, split)
+
+
+@STOPPING.register("stabilizing_predictions")
+def stabilizing_predictions(
+    threshold: float = 0.99, window: int = 3, stop_set: int = 2000, random_state: int = 0
+) -> OnStopSet:
+    """Label-free: Cohen's kappa between rounds' predictions stays >= threshold (Bloodgood 2009)."""
+    return OnStopSet(StabilizingPredictions(threshold, window), stop_set, random_state)
+
+
+@STOPPING.register("overall_uncertainty")
+def overall_uncertainty(
+    threshold: float = 0.1, measure: str = "least_confidence", stop_set: int = 2000,
+    random_state: int = 0,
+) -> OnStopSet:  # fmt: skip
+    """Label-free: the mean uncertainty on a fixed stop set falls below threshold (Zhu 2008)."""
+    return OnStopSet(OverallUncertainty(threshold, measure), stop_set, random_state)
+
+
+@STOPPING.register("classification_change")
+def classification_change(
+    max_changed: float = 0.0, stop_set: int = 2000, random_state: int = 0
+) -> OnStopSet:
+    """Label-free: at most max_changed of the stop set's predictions changed (Zhu 2008)."""
+    return OnStopSet(ClassificationChange(max_changed), stop_set, random_state)

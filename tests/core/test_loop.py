@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from activelearn import ConfigError, DataError, LabelsPending, ModelOutputError, Pool, ResumeError
+from activelearn import ConfigError, LabelsPending, ModelOutputError, Pool, ResumeError
 from activelearn.loop import ActiveLearningLoop
 from activelearn.oracles import FileOracle
 from activelearn.stopping import TargetMetric
@@ -71,11 +71,36 @@ def test_pool_exhaustion_stops_and_says_so(blobs):
     assert any("only 5 are left" in note for note in history[-1]["notes"])
 
 
-def test_single_class_seed_is_a_clear_error(blobs):
+def test_a_one_class_seed_keeps_labeling_at_random_until_a_model_can_be_trained(blobs):
+    # A random seed on skewed data may hold one class: the loop neither fails nor peeks at
+    # the hidden labels; it draws at random until a second class appears, then uses margin.
     X, y, Xt, yt = blobs
-    pool = Pool(X, hidden_labels=np.zeros_like(y), classes=[0, 1])
-    with pytest.raises(DataError, match="only the class"):
-        ActiveLearningLoop(pool, LogisticRegression(), initial_size=10).run()
+    order = np.argsort(y, kind="stable")  # all 0s first, then the 1s
+    rare = np.concatenate([order[y[order] == 0][:300], order[y[order] == 1][:6]])
+    pool = Pool(X[rare], hidden_labels=y[rare])
+    loop = ActiveLearningLoop(
+        pool, LogisticRegression(), "margin", initial_size=5, batch_size=40, max_rounds=12,
+        test=(Xt, yt), seed=3,
+    )  # fmt: skip
+    history = loop.run()
+    assert "no model yet" in " ".join(history[0]["notes"]) and "accuracy" not in history[0]
+    assert loop.fitted and "accuracy" in history[-1]
+    first_model = next(i for i, r in enumerate(history) if "accuracy" in r)
+    assert first_model >= 1
+    random_rounds = [r for r in history[1 : first_model + 1]]
+    assert all(
+        "drawn at random instead of by margin" in " ".join(r["notes"]) for r in random_rounds
+    )
+    assert not any("drawn at random" in " ".join(r["notes"]) for r in history[first_model + 1 :])
+
+
+def test_a_pool_of_one_class_ends_without_a_model_and_says_so(blobs):
+    X, y, Xt, yt = blobs
+    pool = Pool(X[:30], hidden_labels=np.zeros(30, dtype=int), classes=[0, 1])
+    loop = ActiveLearningLoop(pool, LogisticRegression(), initial_size=10, batch_size=10)
+    history = loop.run()
+    assert loop.stop_reason == "the pool is exhausted" and not loop.fitted
+    assert "only [0]" in " ".join(history[-1]["notes"])
 
 
 class NaNModel(LogisticRegression):

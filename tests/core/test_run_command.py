@@ -8,23 +8,32 @@ from activelearn.cli import build_parser, main
 RUN = ["run", "--dataset", "synthetic", "--initial-size", "20", "--batch-size", "10"]
 
 
-def test_run_writes_histories_summary_and_plot(tmp_path, capsys):
+def test_run_writes_histories_summary_report_and_plot(tmp_path, capsys):
     code = main([*RUN, "--strategy", "margin", "random", "--rounds", "3", "--seeds", "0", "1",
                  "--output", str(tmp_path)])  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
-    assert "margin (2 seeds)" in out and "full data" in out
+    assert "margin (2 seeds)" in out and "full data" in out and "macro-F1" in out
+    assert "sample standard deviation over seeds (n - 1)" in out
     assert (tmp_path / "learning_curve.png").stat().st_size > 1000
+    assert (tmp_path / "report" / "report.html").exists()
     summary = json.loads((tmp_path / "summary.json").read_text())
     history = json.loads((tmp_path / "random" / "seed_1" / "history.json").read_text())
     assert len(history) == 4
-    assert summary["strategies"]["random"]["n_labeled"]["mean"] == 50
+    random_row = summary["strategies"]["random"]
+    assert random_row["labels_used_mean"] == 50
     finals = [
         json.loads((tmp_path / "random" / f"seed_{s}" / "history.json").read_text())[-1]
         for s in (0, 1)
     ]
-    mean = sum(f["accuracy"] for f in finals) / 2
-    assert summary["strategies"]["random"]["accuracy"]["mean"] == pytest.approx(mean)
+    accuracies = [f["accuracy"] for f in finals]
+    assert random_row["final_mean"] == pytest.approx(np.mean(accuracies))
+    assert random_row["final_std"] == pytest.approx(np.std(accuracies, ddof=1))  # sample SD
+    assert {"aulc_mean", "labels_to_95_mean", "final_macro_f1_mean"} <= set(random_row)
+    run = next(r for r in summary["runs"] if r["strategy"] == "margin" and r["seed"] == 0)
+    assert run["splits"] == {"pool": 1440, "validation": 160, "test": 400, "unlabeled": 0}
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    assert settings["initial_method"] == "random"
 
 
 def test_resume_extends_a_run_without_repeating_labels(tmp_path):
@@ -51,7 +60,13 @@ def test_unknown_config_key_names_the_key(tmp_path, capsys):
     [
         (["--strategy", "nope"], "unknown strategy 'nope'"),
         (["--dataset", "nope"], "unknown dataset 'nope'"),
-        (["--batch-size", "0"], "batch_size must be a positive integer"),
+        (["--batch-size", "0"], "--batch-size (batch_size) must be a positive integer"),
+        (
+            ["--strategy", "mix", "--strategy-param", "fractoin=0.5"],
+            "strategy 'mix' has no parameter 'fractoin'; accepted: base, fraction, base_params",
+        ),
+        (["--dataset", "digits", "--text-column", "x"], "--text-column describe a table file"),
+        (["--dataset", "csv"], "needs path (--data)"),
     ],
 )
 def test_bad_values_are_one_line_errors(tmp_path, capsys, flags, message):

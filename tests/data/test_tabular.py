@@ -32,7 +32,8 @@ def test_tsv_classes_inferred_from_labels(tmp_path):
     path = write_csv(tmp_path / "d.tsv", "text,label\nyes,pos\nno,neg\nNA,neg\n", sep="\t")
     data = load_table(path, text_column="text", label_column="label")
     assert data.classes.tolist() == ["neg", "pos"]
-    assert data.X[2] == "NA" and data.ids.tolist() == [0, 1, 2]
+    # "NA" is a text like any other; ids are the rows' numbers (1 = first data row)
+    assert data.X[2] == "NA" and data.ids.tolist() == [1, 2, 3]
     assert data.labels.dtype.kind == "U"
 
 
@@ -55,14 +56,19 @@ def test_unknown_column_lists_the_available_ones(tmp_path):
         load_table(path, text_column="txt", label_column="label")
 
 
-def test_empty_and_non_text_rows_are_named(tmp_path):
+def test_empty_and_non_text_rows_are_skipped_and_reported(tmp_path):
     path = write_csv(tmp_path / "d.csv", "text,label\na,1\n,0\n  ,1\nb,0\n")
-    with pytest.raises(DataError, match=r"rows 2, 3 \(1 = first data row\)"):
-        load_table(path, text_column="text", label_column="label")
+    data = load_table(path, text_column="text", label_column="label")
+    assert data.X == ["a", "b"] and data.ids.tolist() == [1, 4]
+    assert [(e["row"], e["line"]) for e in data.report.skipped] == [(2, 3), (3, 4)]
+    assert data.report.read == 4 and data.report.loaded == 2
+    assert "2 skipped: blank text in 'text' (lines 3, 4)" in data.report.summary()
     jsonl = tmp_path / "d.jsonl"
-    jsonl.write_text('{"t": "a"}\n{"t": 5}\n', encoding="utf-8")
-    with pytest.raises(DataError, match="not text in rows 2"):
-        load_table(jsonl, text_column="t", classes=[0, 1])
+    jsonl.write_text('{"t": "a"}\n{"t": 5}\n{"t": [1]}\nnot json\n', encoding="utf-8")
+    data = load_table(jsonl, text_column="t", classes=[0, 1])
+    assert data.X == ["a", "5"]
+    reasons = {e["row"]: e["reason"] for e in data.report.skipped}
+    assert "not text" in reasons[3] and "not valid JSON" in reasons[4]
 
 
 def test_labels_outside_the_declared_classes(tmp_path):
@@ -73,7 +79,7 @@ def test_labels_outside_the_declared_classes(tmp_path):
 
 def test_unlabeled_file_needs_declared_classes(tmp_path):
     path = write_csv(tmp_path / "d.csv", "text\na\nb\n")
-    with pytest.raises(DataError, match="pass classes"):
+    with pytest.raises(DataError, match=r"declare them \(--classes a,b"):
         load_table(path, text_column="text")
     data = load_table(path, text_column="text", classes=["x", "y"])
     assert data.labels.tolist() == [None, None]
@@ -85,7 +91,7 @@ def test_duplicate_ids_and_unknown_format(tmp_path):
         load_table(path, text_column="text", id_column="id", classes=[0, 1])
     other = tmp_path / "d.xlsx"
     other.write_text("x")
-    with pytest.raises(ConfigError, match="pass format="):
+    with pytest.raises(ConfigError, match="save it as CSV, TSV, JSON Lines or Parquet"):
         load_table(other, text_column="text")
     with pytest.raises(DataError, match="does not exist"):
         load_table(tmp_path / "missing.csv", text_column="text")
@@ -97,3 +103,60 @@ def test_compressed_csv(tmp_path):
     assert np.array_equal(
         load_table(path, text_column="text", label_column="label").labels, ["x", "y"]
     )
+
+
+def test_a_tsv_keeps_quotes_as_text_and_every_line_is_an_item(tmp_path):
+    # Read with CSV quoting these 5 lines became 3 items, two messages merged (a trial found it).
+    lines = ['ham\tGo until "jurong point', 'spam\tFree "entry" in 2', 'ham\tOk lar',
+             'ham\t"quoted" all through"', 'spam\tcall now']  # fmt: skip
+    path = tmp_path / "SMSSpamCollection"  # no extension, no header
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = load_table(path, text_column="2", label_column="1", header=False)
+    assert len(data) == 5 and data.X[0] == 'Go until "jurong point'
+    assert data.X[3] == '"quoted" all through"'
+    assert "read as tsv" in data.report.notes[0] and "--format" in data.report.notes[0]
+    # quoting can still be asked for: CSV with a tab separator
+    quoted = tmp_path / "q.txt"
+    quoted.write_text('label\ttext\n1\t"two\nlines"\n0\tplain\n', encoding="utf-8")
+    data = load_table(quoted, text_column="text", label_column="label", format="csv", sep="\\t")
+    assert data.X == ["two\nlines", "plain"] and data.labels.tolist() == [1, 0]
+
+
+def test_every_row_is_loaded_or_reported_with_its_reason(tmp_path):
+    raw = (b"label\ttext\nham\tfine\nham\t\n\tno label\nham\tbad \xff byte\n"
+           b"ham\tnul\x00here\nham\textra\tfield\nspam\tlast\n")  # fmt: skip
+    path = tmp_path / "d.tsv"
+    path.write_bytes(raw)
+    people = load_table(path, text_column="text", label_column="label")
+    assert people.X == ["fine", "no label", "last"]
+    assert people.labels.tolist() == ["ham", None, "spam"]  # unlabeled rows are kept for people
+    simulated = load_table(path, text_column="text", label_column="label", require_labels=True)
+    assert simulated.X == ["fine", "last"]
+    reasons = {e["row"]: e["reason"] for e in simulated.report.skipped}
+    assert set(reasons) == {2, 3, 4, 5, 6}
+    assert reasons[2].startswith("blank text") and reasons[3].startswith("blank label")
+    assert "not valid utf-8" in reasons[4] and "--encoding" in reasons[4]
+    assert reasons[5] == "NUL byte" and "3 fields where the header has 2" in reasons[6]
+    report = simulated.report.to_dict()
+    assert (report["read"], report["loaded"]) == (7, 2)
+    # the right encoding loads the row that utf-8 could not decode
+    latin = load_table(path, text_column="text", label_column="label", encoding="latin-1")
+    assert "bad \xff byte" in latin.X
+
+
+def test_integer_labels_are_integers_and_blank_labels_are_counted(tmp_path):
+    path = write_csv(tmp_path / "d.csv", "text,label\na,1\nb,0\nc,\nd,1.0\n")
+    data = load_table(path, text_column="text", label_column="label", require_labels=True)
+    assert data.labels.tolist() == [1, 0, 1] and data.classes.tolist() == [0, 1]
+    assert isinstance(data.labels.tolist()[0], int)
+    assert [e["row"] for e in data.report.skipped] == [3]
+
+
+def test_numeric_columns_and_a_text_column_named_as_a_feature(tmp_path):
+    path = write_csv(tmp_path / "d.csv", "f1,f2,label\n1,2,a\n3,x,b\n5,6,a\n7,,b\n")
+    data = load_table(path, label_column="label")
+    assert data.X.tolist() == [[1, 2], [5, 6]]
+    assert [e["reason"] for e in data.report.skipped] == ["non-numeric 'f2'", "blank value in 'f2'"]
+    texts = write_csv(tmp_path / "t.csv", "text,label\ngood film,a\nbad film,b\n")
+    with pytest.raises(DataError, match=r"'text' holds text, not numbers: .*--text-column text"):
+        load_table(texts, label_column="label")

@@ -13,7 +13,7 @@ test_size = 0.3
 validation_size = 0.1
 
 [grid]
-datasets = [{{name = "synthetic", n_samples = 400, n_features = 8, weights = [0.75, 0.25]}}]
+datasets = [{{name = "synthetic", n_samples = 400, n_features = 8, weights = [0.85, 0.15]}}]
 learners = ["logistic_regression"]
 strategies = ["entropy"]
 seeds = {seeds}

@@ -90,7 +90,13 @@ def test_summarize_pairs_by_seed_and_guards_the_test_set_size():
     assert margin_row["labels_to_99_reached"] == 3
     assert random_row["labels_to_95_reached"] == 0
     assert margin_row["final_mean"] == pytest.approx(0.91)
-    assert summary["counts"] == {"planned": 10, "finished": 9, "failed": 1, "missing": 0}
+    assert summary["counts"] == {
+        "planned": 10,
+        "finished": 9,
+        "failed": 1,
+        "pending": 0,
+        "missing": 0,
+    }
     # a 100-item test set has a ±0.06 interval at 0.91: wider than nothing here (diffs 0.2, 0.15)
     assert not [w for w in summary["warnings"] if "within test-set noise" in w]
     assert any("1 cell(s) failed" in w for w in summary["warnings"])

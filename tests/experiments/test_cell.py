@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from activelearn.experiments.cell import execute, make_splits
+from activelearn.experiments.cell import execute, task_of
 from activelearn.experiments.config import load_config
 
 
@@ -15,14 +15,14 @@ def _cells(path):
 
 def test_strategies_of_a_seed_share_splits_and_seeds_differ(tiny):
     _, _, al = _cells(tiny)
-    by = {(c.labels["strategy"], c.spec["seed"]): make_splits(c.spec) for c in al}
+    by = {(c.labels["strategy"], c.spec["seed"]): task_of(c.spec) for c in al}
     same = by[("entropy", 0)], by[("random", 0)]
     assert same[0].info["validation_sha256"] == same[1].info["validation_sha256"]
     np.testing.assert_array_equal(same[0].y_pool, same[1].y_pool)
     other = by[("entropy", 1)]
     assert other.info["validation_sha256"] != same[0].info["validation_sha256"]
     # the test set is fixed across seeds
-    np.testing.assert_array_equal(other.X_test, same[0].X_test)
+    np.testing.assert_array_equal(other.test.X, same[0].test.X)
     info = same[0].info
     assert info["n_pool"] + info["n_validation"] + info["n_test"] == 400
 
@@ -78,14 +78,12 @@ def test_features_are_fitted_on_the_pool_only_and_a_grid_runs_on_them(tmp_path):
         "loop": {"initial_size": 10},
     }  # fmt: skip
     cell = parse_config(grid).al_cells()[0]
-    splits = make_splits(cell.spec)
-    assert sp.issparse(splits.X_pool) and sp.issparse(splits.X_test)
-    raw_spec = {**cell.spec, "dataset": {"name": "csv", "params": {
-        k: v for k, v in dataset.items() if k != "name"}}}  # fmt: skip
-    raw = make_splits(raw_spec)
+    task = task_of(cell.spec)
+    assert sp.issparse(task.X_pool) and sp.issparse(task.test.X)
+    raw = task_of({**cell.spec, "features": None})
     pool_vocabulary = TfidfVectorizer(min_df=1, ngram_range=(1, 2)).fit(raw.X_pool).vocabulary_
-    assert splits.X_pool.shape[1] == len(pool_vocabulary)  # film<i> of test items are unseen
-    assert "tfidf fitted on the" in splits.info["features"]
+    assert task.X_pool.shape[1] == len(pool_vocabulary)  # film<i> of test items are unseen
+    assert "tfidf, fitted on the pool" in task.info["features"]
     result = execute({**cell.to_dict(), "context": {}})
     assert result["status"] == "ok", result.get("traceback")
     assert result["history"][-1]["n_labeled"] == 40

@@ -117,5 +117,11 @@ def test_table_numbers_equal_the_histories(run_dir):
         assert row["seeds"] == "3"
         assert row["labels used / pool"].startswith("60 / ")
     stored = json.loads((run_dir / "report" / "summary.json").read_text())
-    assert stored["counts"] == {"planned": 9, "finished": 9, "failed": 0, "missing": 0}
+    assert stored["counts"] == {
+        "planned": 9,
+        "finished": 9,
+        "failed": 0,
+        "pending": 0,
+        "missing": 0,
+    }
     assert row["full-data"].startswith(f"{np.mean(list(full.values())):.4f}")

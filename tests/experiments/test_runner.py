@@ -31,8 +31,8 @@ def test_grid_runs_every_cell_once_and_a_rerun_uses_the_cache(tiny, tmp_path):
 def test_a_failing_cell_does_not_stop_the_grid(make_config, tmp_path):
     path = make_config(tmp_path)
     text = path.read_text().replace(
-        "weights = [0.75, 0.25]}]",
-        'weights = [0.75, 0.25]}, {name = "csv", path = "/missing.csv", label_column = "y"}]',
+        "weights = [0.85, 0.15]}]",
+        'weights = [0.85, 0.15]}, {name = "csv", path = "/missing.csv", label_column = "y"}]',
     )
     path.write_text(text)
     output = tmp_path / "run"
@@ -71,7 +71,7 @@ def test_target_stops_at_the_full_data_metric(make_config, tmp_path):
 def test_cells_whose_full_data_model_failed_are_recorded_as_failed(make_config, tmp_path):
     path = make_config(tmp_path, extra="\n[target]\nfraction_of_full = 1.0\n")
     text = path.read_text().replace(
-        '{name = "synthetic", n_samples = 400, n_features = 8, weights = [0.75, 0.25]}',
+        '{name = "synthetic", n_samples = 400, n_features = 8, weights = [0.85, 0.15]}',
         '{name = "csv", path = "/missing.csv", label_column = "y"}',
     )
     path.write_text(text)

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
+from collections import Counter
 from pathlib import Path
 
+from activelearn.cli.runner import check_data
+from activelearn.experiments.analysis import summarize
 from activelearn.experiments.config import load_config
 from activelearn.experiments.executors import make_executor
 from activelearn.experiments.report import write_report
-from activelearn.experiments.runner import run_grid
+from activelearn.experiments.runner import load_results, run_grid
+from activelearn.experiments.table import console_table
 
 EXIT_CELLS_FAILED = 1
 
@@ -43,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     output = args.output or Path("runs") / args.config.stem
+    for note in check_data(config):  # a bad path or column is found before any cell runs
+        print(note, file=sys.stderr)
     output.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(args.config, output / "config.toml")
     with make_executor(args.executor, workers=args.workers, address=args.address) as executor:
@@ -51,6 +58,14 @@ def handle(args: argparse.Namespace) -> int:
         f"{outcome.total} cells: {outcome.cached} cached, {outcome.ran} run now, "
         f"{outcome.failed} failed; results in {output}"
     )
+    manifest, results = load_results(output)
+    summary = summarize(manifest, results)
+    print(console_table(summary))
+    reasons = Counter(f["error"].splitlines()[0] for f in summary["failures"])
+    for reason, n in reasons.most_common(5):
+        print(f"  {n} cell(s) failed: {reason}", file=sys.stderr)
+    for line in outcome.pending:
+        print(f"  waiting for labels: {line}", file=sys.stderr)
     if not args.no_report:
         report = write_report(output)
         print(f"report: {report / 'report.html'} and {report / 'summary.md'}")

@@ -1,35 +1,47 @@
 """``activelearn run``: active learning on one dataset, one or more strategies and seeds.
 
-Settings come from a TOML file (``--config``) and/or flags; a flag wins over
-the file. Each (strategy, seed) run gets its own directory under
-``--output`` holding the label log, ``history.csv`` and ``history.json``, so
-``--resume`` continues any of them. The command ends with a results table
-and PNG plots.
+A run is a one-cell experiment: its settings compile into the same loop specs,
+splits, executor, cache, summary and report as ``activelearn experiment``,
+so the same dataset and seed give the same splits and learning curves in
+both. Settings come from a TOML file (``--config``, keys named as below)
+and/or flags; a flag wins over the file.
+
+Honest defaults: the seed is drawn at random (``--initial-method balanced``
+reads the hidden labels and is for simulations only); linear learners weight
+classes (``--class-weight none`` to turn it off); texts get TF-IDF features
+unless ``--features`` says otherwise; the test set is only reported.
+
+Each (strategy, seed) gets a directory under ``--output`` with its label log
+and ``history.csv``/``history.json``, so ``--resume`` continues any of them
+(with a larger ``--budget`` or ``--rounds`` too). The run ends with a table,
+``summary.json``, ``learning_curve.png`` and the HTML/Markdown report.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from activelearn.catalog import Task, load_task, make_learner
-from activelearn.cli.progress import LoopProgress
 from activelearn.errors import ConfigError
-from activelearn.history import History
-from activelearn.loop import ActiveLearningLoop
-from activelearn.oracles import FileOracle
-from activelearn.stopping import TargetMetric
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
+
+# Flags that describe a table file: they go into the `csv` dataset's parameters.
+TABLE_FLAGS = {
+    "data": "path", "test_data": "test_path", "validation_data": "validation_path",
+    "text_column": "text_column", "label_column": "label_column", "id_column": "id_column",
+    "format": "format", "sep": "sep", "encoding": "encoding",
+}  # fmt: skip
+DEFAULT_ROUNDS = 10  # when nothing else says when to stop
 
 
 @dataclass
@@ -38,24 +50,30 @@ class RunSettings:
 
     dataset: str = "synthetic"
     dataset_params: dict[str, Any] = field(default_factory=dict)
-    features: str | None = None
+    features: str | None = "auto"
     learner: str = "logistic_regression"
     learner_params: dict[str, Any] = field(default_factory=dict)
-    strategies: list[str] = field(default_factory=lambda: ["least_confidence", "random"])
+    class_weight: str | None = None  # "balanced" / "none"; None keeps the learner's default
+    strategies: list[str] = field(default_factory=lambda: ["margin", "random"])
     strategy_params: dict[str, Any] = field(default_factory=dict)
     initial_size: int = 100
-    initial_method: str = "balanced"
+    initial_method: str = "random"
     batch_size: int = 100
-    rounds: int | None = 10
+    rounds: int | None = None
     budget: int | None = None
     target: float | None = None
     target_metric: str = "accuracy"
     target_split: str = "val"
+    stopping: list[Any] = field(default_factory=list)
     seeds: list[int] = field(default_factory=lambda: [0])
     oracle: str = "simulated"
+    validation_size: float | int = 0.1
+    test_size: float | int = 0.2
+    split_seed: int = 0
     full_baseline: bool = True
     output: str = "runs/latest"
     resume: bool = False
+    workers: int | None = None
 
     @classmethod
     def from_toml(cls, path: str | Path) -> RunSettings:
@@ -69,8 +87,8 @@ class RunSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "settings") -> RunSettings:
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(
                 f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(known)}"
@@ -79,118 +97,244 @@ class RunSettings:
         settings.validate(source)
         return settings
 
-    def validate(self, source: str = "settings") -> None:
-        for key in ("initial_size", "batch_size"):
+    def validate(self, source: str) -> None:
+        """The run's own settings, in the words of its flags (the rest is checked as a spec)."""
+        for key, minimum in (("initial_size", 0), ("batch_size", 1), ("rounds", 0),
+                             ("budget", 1), ("workers", 1)):  # fmt: skip
             value = getattr(self, key)
-            if not isinstance(value, int) or value < (0 if key == "initial_size" else 1):
-                raise ConfigError(f"{source}: {key} must be a positive integer, got {value!r}")
-        for key in ("rounds", "budget"):
-            value = getattr(self, key)
-            if value is not None and (not isinstance(value, int) or value < 0):
-                raise ConfigError(f"{source}: {key} must be a non-negative integer, got {value!r}")
-        if self.rounds is None and self.budget is None and self.target is None:
-            raise ConfigError(f"{source}: set rounds, budget or target, or the run never stops")
-        if self.oracle not in ("simulated", "file"):
-            raise ConfigError(
-                f"{source}: oracle must be 'simulated' or 'file', not {self.oracle!r}"
-            )
+            if value is None and key in ("rounds", "budget", "workers"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                what = "a positive integer" if minimum else "an integer >= 0"
+                raise ConfigError(f"{source}: --{key.replace('_', '-')} ({key}) must be {what}, "
+                                  f"got {value!r}")  # fmt: skip
         if not self.strategies:
-            raise ConfigError(f"{source}: strategies must name at least one strategy")
+            raise ConfigError(f"{source}: --strategy (strategies) must name at least one")
+        if self.class_weight not in (None, "balanced", "none"):
+            raise ConfigError(f"{source}: --class-weight must be 'balanced' or 'none'")
+        if self.oracle not in ("simulated", "file"):
+            raise ConfigError(f"{source}: --oracle must be 'simulated' or 'file'")
+
+    def experiment(self) -> dict[str, Any]:
+        """The one-cell experiment these settings describe (an experiment config as a dict)."""
+        learner_params = dict(self.learner_params)
+        if self.class_weight is not None:
+            learner_params["class_weight"] = self.class_weight
+        dataset = {"name": self.dataset, **self.dataset_params}
+        if self.dataset == "csv":
+            dataset.setdefault("labeled_only", self.oracle == "simulated")
+        dataset["features"] = self.features if self.features is not None else "none"
+        strategies = [
+            {"name": name, **(self.strategy_params if name != "random" else {})}
+            for name in self.strategies
+        ]
+        stops_by = self.budget is not None or self.target is not None or bool(self.stopping)
+        raw: dict[str, Any] = {
+            "experiment": {
+                "name": f"{self.dataset} run", "metric": self.target_metric,
+                "validation_size": self.validation_size, "test_size": self.test_size,
+                "split_seed": self.split_seed, "random_baseline": False,
+                "full_baseline": self.full_baseline and self.oracle == "simulated",
+            },
+            "grid": {
+                "datasets": [dataset], "learners": [{"name": self.learner, **learner_params}],
+                "strategies": strategies, "seeds": self.seeds, "batch_sizes": [self.batch_size],
+                "budgets": [self.budget],
+            },
+            "loop": {
+                "initial_size": self.initial_size, "initial_method": self.initial_method,
+                "max_rounds": self.rounds if self.rounds is not None or stops_by
+                else DEFAULT_ROUNDS,
+                "stopping": self.stopping, "oracle": self.oracle,
+            },
+        }  # fmt: skip
+        if self.target is not None:
+            raw["target"] = {"value": self.target, "split": self.target_split}
+        if raw["loop"]["max_rounds"] is None:
+            del raw["loop"]["max_rounds"]
+        if self.budget is None:
+            del raw["grid"]["budgets"]
+        return raw
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from activelearn.data.datasets import available_datasets
+    from activelearn.features.registry import available_featurizers
+    from activelearn.learners.registry import available_learners
+
     parser = subparsers.add_parser(
         "run",
         help="run active learning on a dataset",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", help="TOML file with RunSettings keys; flags override it")
-    parser.add_argument(
+    add = parser.add_argument
+    add("--config", help="TOML file with the keys of RunSettings; flags override it")
+    data = parser.add_argument_group("data")
+    data.add_argument(
         "--dataset",
-        help="dataset: synthetic, digits, imdb, fashion_mnist, cifar10, or csv "
-        "(give --data, --text-column and --label-column)",
+        help=f"one of {', '.join(available_datasets())} (default "
+        "synthetic); csv reads any table file: CSV, TSV, JSON Lines, Parquet",
     )
-    parser.add_argument("--data", help="path of the dataset file or archive")
-    parser.add_argument("--text-column", help="text column of a CSV/JSONL/Parquet file")
-    parser.add_argument("--label-column", help="label column of a CSV/JSONL/Parquet file")
-    parser.add_argument("--features", choices=["tfidf", "minilm"], help="featurize texts")
-    parser.add_argument("--learner", help="learner name (default logistic_regression)")
-    parser.add_argument("--strategy", nargs="+", dest="strategies", help="one or more strategies")
-    parser.add_argument(
-        "--strategy-param", action="append", default=[], metavar="KEY=VALUE",
+    data.add_argument("--data", help="the dataset's file, archive or folder")
+    data.add_argument("--test-data", help="a separate test file (same columns)")
+    data.add_argument("--validation-data", help="a separate validation file (same columns)")
+    data.add_argument("--text-column", help="column of texts (a table file)")
+    data.add_argument("--label-column", help="column of labels (a table file)")
+    data.add_argument("--id-column", help="column of item ids (default: the row number)")
+    data.add_argument("--feature-columns", help="numeric columns, comma-separated (default: all)")
+    data.add_argument("--classes", help="the classes, comma-separated (default: those present)")
+    data.add_argument(
+        "--format",
+        choices=["csv", "tsv", "jsonl", "parquet"],
+        help="the file's format (default: from its extension)",
+    )
+    data.add_argument("--sep", help="field separator of a CSV file (\\t for tab)")
+    data.add_argument(
+        "--no-header",
+        action="store_true",
+        default=None,
+        help="the file has no header line: columns are named 1, 2, 3, ...",
+    )
+    data.add_argument("--encoding", help="text encoding of the file (default utf-8)")
+    data.add_argument("--validation-size", type=_size, help="share (0.1) or count; default 0.1")
+    data.add_argument(
+        "--test-size",
+        type=_size,
+        help="share or count when the data has no test split or --test-data; default 0.2",
+    )
+    data.add_argument("--split-seed", type=int, help="draws the test set (default 0)")
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--features",
+        help=f"auto (default: tfidf for texts), none, or one of "
+        f"{', '.join(available_featurizers())}",
+    )
+    model.add_argument(
+        "--learner", help=f"one of {', '.join(available_learners())} (default logistic_regression)"
+    )
+    model.add_argument(
+        "--learner-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="learner parameter (JSON value), e.g. --learner-param C=0.5",
+    )
+    model.add_argument(
+        "--class-weight",
+        choices=["balanced", "none"],
+        help="class weights of the learner (default: balanced for linear models)",
+    )
+    loop = parser.add_argument_group("active learning")
+    loop.add_argument(
+        "--strategy",
+        nargs="+",
+        dest="strategies",
+        help="one or more strategies (default: margin random); see `activelearn strategies`",
+    )
+    loop.add_argument(
+        "--strategy-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="strategy parameter (JSON value), e.g. --strategy-param fraction=0.5",
-    )  # fmt: skip
-    parser.add_argument("--initial-size", type=int, help="size of the labeled seed (default 100)")
-    parser.add_argument(
-        "--initial-method", help="random, balanced (simulation only), or a cold-start strategy"
     )
-    parser.add_argument("--batch-size", type=int, help="labels per round (default 100)")
-    parser.add_argument("--rounds", type=int, help="rounds after the seed (default 10)")
-    parser.add_argument("--budget", type=int, help="total labels, seed included")
-    parser.add_argument("--target", type=float, help="stop when the target metric reaches this")
-    parser.add_argument("--target-metric", help="metric for --target (default accuracy)")
-    parser.add_argument(
+    loop.add_argument("--initial-size", type=int, help="size of the labeled seed (default 100)")
+    loop.add_argument(
+        "--initial-method",
+        help="how the seed is drawn: random (default), "
+        "balanced (reads the hidden labels: simulation only), or a cold-start "
+        "strategy (typiclust, probcover, coreset, kmeans)",
+    )
+    loop.add_argument("--batch-size", type=int, help="labels per round (default 100)")
+    loop.add_argument(
+        "--rounds",
+        type=int,
+        help=f"rounds after the seed (default {DEFAULT_ROUNDS} "
+        "when no budget, target or --stop is given)",
+    )
+    loop.add_argument("--budget", type=int, help="total labels, seed included")
+    loop.add_argument("--target", type=float, help="stop when the target metric reaches this")
+    loop.add_argument("--target-metric", help="accuracy (default), macro_f1 or f1")
+    loop.add_argument(
         "--target-split", choices=["val", "test"], help="set --target is checked on (default val)"
     )
-    parser.add_argument("--seeds", type=int, nargs="+", help="random seeds (default 0)")
-    parser.add_argument(
-        "--oracle", choices=["simulated", "file"],
-        help="simulated: ground truth answers; file: batches exported for people to label",
-    )  # fmt: skip
-    parser.add_argument(
-        "--no-full-baseline", dest="full_baseline", action="store_false", default=None,
-        help="skip training the full-data reference model",
-    )  # fmt: skip
-    parser.add_argument("--output", help="output directory (default runs/latest)")
-    parser.add_argument("--resume", action="store_true", default=None, help="continue a run")
+    loop.add_argument(
+        "--stop",
+        action="append",
+        default=[],
+        metavar="NAME[:KEY=VALUE,...]",
+        help="a label-free stopping criterion: stabilizing_predictions, "
+        "overall_uncertainty or classification_change",
+    )
+    loop.add_argument("--seeds", type=int, nargs="+", help="random seeds (default 0)")
+    loop.add_argument(
+        "--oracle",
+        choices=["simulated", "file"],
+        help="simulated: the file's labels answer; file: batches are written "
+        "as CSV for people to label (rows without a label become the pool)",
+    )
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "--no-full-baseline",
+        dest="full_baseline",
+        action="store_false",
+        default=None,
+        help="skip the full-data reference model",
+    )
+    out.add_argument("--output", help="output directory (default runs/latest)")
+    out.add_argument("--resume", action="store_true", default=None, help="continue a run")
+    out.add_argument("--workers", type=int, help="runs in parallel (default: one per core)")
     parser.set_defaults(func=handle)
+
+
+def _size(text: str) -> float | int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share or a count, got {text!r}") from None
+    return int(value) if value >= 1 and value.is_integer() else value
 
 
 def settings_from_args(args: argparse.Namespace) -> RunSettings:
     base = RunSettings.from_toml(args.config) if args.config else RunSettings()
-    overrides = {
-        name: getattr(args, name)
-        for name in (
-            "dataset",
-            "features",
-            "learner",
-            "strategies",
-            "initial_size",
-            "initial_method",
-            "batch_size",
-            "rounds",
-            "budget",
-            "target",
-            "target_metric",
-            "target_split",
-            "seeds",
-            "oracle",
-            "full_baseline",
-            "output",
-            "resume",
-        )  # fmt: skip
-        if getattr(args, name, None) is not None
+    names = ("dataset", "features", "learner", "class_weight", "strategies", "initial_size",
+             "initial_method", "batch_size", "rounds", "budget", "target", "target_metric",
+             "target_split", "seeds", "oracle", "validation_size", "test_size", "split_seed",
+             "full_baseline", "output", "resume", "workers")  # fmt: skip
+    data = {**asdict(base), **{n: getattr(args, n) for n in names if getattr(args, n) is not None}}
+    if data["features"] == "none":
+        data["features"] = None
+    params = dict(base.dataset_params)
+    table = {key: getattr(args, flag) for flag, key in TABLE_FLAGS.items()}
+    table["header"] = False if args.no_header else None
+    table["classes"] = args.classes.split(",") if args.classes else None
+    table["feature_columns"] = args.feature_columns.split(",") if args.feature_columns else None
+    given = {k: v for k, v in table.items() if v is not None}
+    table_only = sorted(set(given) - {"path"})
+    if table_only and data["dataset"] != "csv":
+        flags = ", ".join(f"--{k.replace('_', '-')}" for k in table_only)
+        raise ConfigError(f"{flags} describe a table file: add --dataset csv")
+    params.update(given)
+    data["dataset_params"] = params
+    data["learner_params"] = {
+        **base.learner_params,
+        **_key_values(args.learner_param, "--learner-param"),
     }
-    data = {**base.__dict__, **overrides}
-    data["dataset_params"] = dict(base.dataset_params)
-    for flag, key in (
-        ("data", "path"),
-        ("text_column", "text_column"),
-        ("label_column", "label_column"),
-    ):
-        if getattr(args, flag) is not None:
-            data["dataset_params"][key] = getattr(args, flag)
-    data["strategy_params"] = {**base.strategy_params, **_key_values(args.strategy_param)}
+    data["strategy_params"] = {
+        **base.strategy_params,
+        **_key_values(args.strategy_param, "--strategy-param"),
+    }
+    data["stopping"] = [*base.stopping, *(_stop(text) for text in args.stop)]
     return RunSettings.from_dict(data, source="command line")
 
 
-def _key_values(pairs: list[str]) -> dict[str, Any]:
+def _key_values(pairs: list[str], flag: str) -> dict[str, Any]:
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"--strategy-param needs KEY=VALUE, got {pair!r}")
+        if not sep or not key:
+            raise ConfigError(f"{flag} needs KEY=VALUE, got {pair!r}")
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -198,126 +342,65 @@ def _key_values(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
+def _stop(text: str) -> dict[str, Any]:
+    name, _, rest = text.partition(":")
+    params = _key_values([p for p in rest.split(",") if p], "--stop")
+    return {"name": name, "params": params}
+
+
 def handle(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    results = run(settings)
-    print(results["table"])
-    for plot in results["plots"]:
+    from activelearn.cli import EXIT_LABELS_PENDING
+    from activelearn.cli.runner import run
+
+    outcome = run(settings_from_args(args))
+    print(outcome.table)
+    for line in outcome.notes:
+        print(line, file=sys.stderr)
+    for plot in outcome.plots:
         print(f"plot: {plot}")
-    return 0
+    if outcome.pending:
+        print("waiting for labels:", file=sys.stderr)
+        for line in outcome.pending:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_LABELS_PENDING
+    return 1 if outcome.failed else 0
 
 
-def full_data_metrics(task: Task, learner_name: str, learner_params: dict[str, Any]) -> dict:
-    """The reference: the same learner, fitted as the loop fits it, on every pool item."""
-    pool = task.pool()
-    loop = ActiveLearningLoop(
-        pool,
-        make_learner(learner_name, task, **learner_params),
-        "random",
-        initial_size=len(pool),
-        validation=task.validation,
-        test=task.test,
-    )
-    return loop.run()[0]
+# Where the experiment config names a setting, the command line names its flag.
+_CLI_WORDS = [
+    (re.compile(r"^grid\.datasets\[0\]\.features: "), "--features: "),
+    (re.compile(r"^grid\.datasets\[0\]: "), "--dataset: "),
+    (re.compile(r"^grid\.learners\[0\]: "), "--learner: "),
+    (re.compile(r"^grid\.strategies\[\d+\]: "), "--strategy: "),
+    (re.compile(r"^grid\.budgets\[0\]: "), "--budget: "),
+    (re.compile(r"^grid\.seeds(\[\d+\])?: "), "--seeds: "),
+    (re.compile(r"^loop\.(\w+): "), lambda m: f"--{m.group(1).replace('_', '-')}: "),
+    (re.compile(r"^experiment\.(\w+): "), lambda m: f"--{m.group(1).replace('_', '-')}: "),
+    (re.compile(r"\bloop\.initial_size\b"), "--initial-size"),
+]
+_PARAMETER_FLAGS = {v: f"--{k.replace('_', '-')}" for k, v in TABLE_FLAGS.items()}
 
 
-def run(settings: RunSettings) -> dict[str, Any]:
-    """Run every (strategy, seed); write histories, a summary and plots under ``output``."""
-    from activelearn.plots import learning_curves, training_curves
+def in_cli_words(message: str) -> str:
+    """A config error as the command line would say it: flags, not TOML keys."""
+    for pattern, replacement in _CLI_WORDS:
+        message = pattern.sub(replacement, message)
+    for key, flag in _PARAMETER_FLAGS.items():
+        message = re.sub(rf"(needs|parameter) '?{key}'?\b", rf"\1 {key} ({flag})", message)
+    return message
 
+
+def check_output(settings: RunSettings) -> Path:
+    """The output folder; an existing run there needs --resume (and the same settings)."""
     output = Path(settings.output)
+    saved = output / "settings.json"
+    if saved.exists() and not settings.resume:
+        raise ConfigError(
+            f"{output} already holds a run: resume it (--resume) or choose another --output"
+        )
     output.mkdir(parents=True, exist_ok=True)
-    (output / "settings.json").write_text(json.dumps(settings.__dict__, indent=1))
-    task = load_task(settings.dataset, features=settings.features, **settings.dataset_params)
-    full = None
-    if settings.full_baseline:
-        print("training the full-data reference model ...", file=sys.stderr)
-        full = full_data_metrics(task, settings.learner, settings.learner_params)
-    histories: dict[str, list[History]] = {}
-    for strategy in settings.strategies:
-        for seed in settings.seeds:
-            histories.setdefault(strategy, []).append(_run_one(settings, task, strategy, seed))
-    summary = summarize(histories, full)
-    (output / "summary.json").write_text(json.dumps(summary, indent=1))
-    plots = [learning_curves(histories, output / "learning_curve.png",
-                             reference=full["accuracy"] if full else None)]  # fmt: skip
-    first = histories[settings.strategies[0]][0]
-    epochs_plot = training_curves(first, output / "training_curves.png")
-    if epochs_plot is not None:
-        plots.append(epochs_plot)
-    table = format_summary(summary)
-    (output / "summary.txt").write_text(table + "\n")
-    return {"summary": summary, "table": table, "plots": plots, "histories": histories}
-
-
-def _run_one(settings: RunSettings, task: Task, strategy: str, seed: int) -> History:
-    run_dir = Path(settings.output) / strategy / f"seed_{seed}"
-    pool = task.pool()
-    oracle = FileOracle(run_dir / "batches") if settings.oracle == "file" else None
-    stopping = []
-    if settings.target is not None:
-        stopping.append(
-            TargetMetric(settings.target_metric, settings.target, settings.target_split)
-        )
-    loop = ActiveLearningLoop(
-        pool,
-        make_learner(settings.learner, task, seed, **settings.learner_params),
-        strategy,
-        oracle,
-        strategy_params=settings.strategy_params if strategy != "random" else None,
-        batch_size=settings.batch_size,
-        initial_size=settings.initial_size,
-        initial_method=settings.initial_method,
-        max_rounds=settings.rounds,
-        max_labels=settings.budget,
-        stopping=stopping,
-        validation=task.validation,
-        test=task.test,
-        embeddings=task.embeddings,
-        seed=seed,
-        run_dir=run_dir,
-        resume=settings.resume,
-    )
-    total = None if settings.rounds is None else settings.rounds + 1
-    progress = LoopProgress(total, f"{strategy} seed {seed}")
-    loop.subscribe(progress)
-    try:
-        return loop.run()
-    finally:
-        progress.close()
-
-
-def summarize(histories: dict[str, list[History]], full: dict | None) -> dict[str, Any]:
-    """Final test metrics per strategy, mean and standard deviation over seeds."""
-    rows = {}
-    for strategy, runs in histories.items():
-        finals = [h[-1] for h in runs if len(h)]
-        row: dict[str, Any] = {"seeds": len(finals)}
-        for key in ("n_labeled", "accuracy", "f1", "fp", "fn"):
-            values = np.array([f.get(key, np.nan) for f in finals], dtype=float)
-            row[key] = {"mean": float(np.mean(values)), "std": float(np.std(values))}
-        rows[strategy] = row
-    return {"strategies": rows, "full_data": full}
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    header = f"{'model':28s} {'labels':>8s} {'accuracy':>17s} {'F1':>17s} {'FP':>13s} {'FN':>13s}"
-    lines = [header, "-" * len(header)]
-    for strategy, row in summary["strategies"].items():
-        cells = [f"{row['n_labeled']['mean']:8.0f}"]
-        for key, width in (("accuracy", 17), ("f1", 17), ("fp", 13), ("fn", 13)):
-            mean, std = row[key]["mean"], row[key]["std"]
-            text = (
-                f"{mean:.4f} ± {std:.4f}"
-                if key in ("accuracy", "f1")
-                else f"{mean:.0f} ± {std:.0f}"
-            )
-            cells.append(text.rjust(width))
-        lines.append(f"{strategy + ' (' + str(row['seeds']) + ' seeds)':28s} " + " ".join(cells))
-    full = summary.get("full_data")
-    if full:
-        lines.append(
-            f"{'full data':28s} {full['n_labeled']:8d} {full['accuracy']:17.4f} {full['f1']:17.4f} "
-            f"{full['fp']:13d} {full['fn']:13d}"
-        )
-    return "\n".join(lines)
+    current = {k: v for k, v in asdict(settings).items() if k != "resume"}
+    if saved.exists():
+        shutil.copyfile(saved, output / "settings.previous.json")
+    saved.write_text(json.dumps(current, indent=1))
+    return output

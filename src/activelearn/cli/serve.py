@@ -85,8 +85,6 @@ def _truth(args: argparse.Namespace) -> dict[str, Any]:
         return truth
     from activelearn.data.tabular import read_table
 
-    frame = read_table(args.truth)
-    missing = {args.id_column, args.label_column} - set(frame.columns)
-    if missing:
-        raise ConfigError(f"{args.truth} has no column(s) {sorted(missing)}")
-    return dict(zip(frame[args.id_column].astype(str), frame[args.label_column], strict=True))
+    table = read_table(args.truth)
+    ids, labels = table.column(args.id_column), table.column(args.label_column)
+    return {str(i): label for i, label in zip(ids, labels, strict=True) if label is not None}

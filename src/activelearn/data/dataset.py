@@ -41,6 +41,8 @@ class Dataset:
     ids: np.ndarray
     classes: np.ndarray
     raw: Any = field(default=None)
+    # What became of each row of the file the items came from (tables only).
+    report: Any = field(default=None)
 
     def __post_init__(self) -> None:
         n = n_rows(self.X)
@@ -83,7 +85,7 @@ class Dataset:
 
     def with_X(self, X: Any) -> Dataset:
         """The same items with other learner inputs (features computed from ``X``)."""
-        return Dataset(X, self.labels, self.ids, self.classes, self.raw)
+        return Dataset(X, self.labels, self.ids, self.classes, self.raw, self.report)
 
     def split(self, sizes: Sequence[float], rng: np.random.Generator) -> list[Dataset]:
         """Stratified parts of sizes ``sizes`` (fractions or counts) plus the rest, last."""

@@ -6,7 +6,10 @@
     run_grid(config, "runs/digits", LocalExecutor())
     write_report("runs/digits")
 
-Add a dataset or learner with the ``@dataset(name)`` / ``@learner(name)`` decorators.
+Datasets, featurizers and learners come from the registries beside the data
+and learner layers (``activelearn.data.datasets``, ``activelearn.features.registry``,
+``activelearn.learners.registry``); add one with their ``@dataset(name)`` /
+``@featurizer(name)`` / ``@learner(name)`` decorators.
 """
 
 from activelearn.experiments.analysis import (
@@ -17,9 +20,7 @@ from activelearn.experiments.analysis import (
     wilson_half_width,
 )
 from activelearn.experiments.config import Cell, ExperimentConfig, load_config, parse_config
-from activelearn.experiments.datasets import LoadedData, available_datasets, dataset
 from activelearn.experiments.executors import Executor, LocalExecutor, RayExecutor, make_executor
-from activelearn.experiments.learners import available_learners, learner
 from activelearn.experiments.report import write_report
 from activelearn.experiments.runner import GridOutcome, load_results, run_grid
 
@@ -28,15 +29,10 @@ __all__ = [
     "Executor",
     "ExperimentConfig",
     "GridOutcome",
-    "LoadedData",
     "LocalExecutor",
     "RayExecutor",
     "aulc",
-    "available_datasets",
-    "available_learners",
-    "dataset",
     "labels_to_reach",
-    "learner",
     "load_config",
     "load_results",
     "make_executor",

@@ -70,10 +70,11 @@ def paired_wilcoxon(a: list[float], b: list[float]) -> dict[str, Any]:
 
 
 def _block(spec: dict[str, Any]) -> tuple[Any, ...]:
-    """Cells comparable with each other: same data, learner, splits, batch size, budget."""
+    """Cells comparable with each other: same data, features, learner, splits, batch, budget."""
     return (
-        _freeze(spec["dataset"]), _freeze(spec["learner"]), spec["batch_size"], spec["budget"],
-        spec["validation_size"], spec["test_size"], spec["split_seed"],
+        _freeze(spec["dataset"]), _freeze(spec.get("features")), _freeze(spec["learner"]),
+        spec["batch_size"], spec["budget"], spec["validation_size"], spec["test_size"],
+        spec["split_seed"],
     )  # fmt: skip
 
 
@@ -90,8 +91,9 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
     failures = [
         {"key": r["key"], "labels": r.get("labels", {}), "error": r.get("error", "")}
         for r in results
-        if r.get("status") != "ok"
+        if r.get("status") not in ("ok", "pending")
     ]
+    pending = sum(r.get("status") == "pending" for r in results)
     full = {_full_key(r["spec"]): r for r in ok if r["kind"] == "full"}
     al = [r for r in ok if r["kind"] == "al"]
     ends: dict[tuple[Any, ...], int] = defaultdict(int)
@@ -126,6 +128,7 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
         "name": manifest["name"],
         "metric": metric,
         "rows": rows,
+        "full_models": _full_models(full.values(), al),
         "curves": curves,
         "histograms": histograms,
         "cells": [{k: v for k, v in c.items() if k != "group"} for c in cells],
@@ -135,28 +138,74 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
             "planned": len(manifest["cells"]),
             "finished": len(ok),
             "failed": len(failures),
+            "pending": pending,
             "missing": len(manifest["cells"]) - len(results),
         },
     }
 
 
+def _full_models(fulls: Any, al: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per dataset | learner: the full-data models' test metrics, mean and SD over seeds."""
+    labels = {_full_key(r["spec"]): r["labels"] for r in al}
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in fulls:
+        names = labels.get(_full_key(r["spec"]), r.get("labels", {}))
+        groups[f"{names.get('dataset')} | {names.get('learner')}"].append(r)
+    out = {}
+    for name, members in groups.items():
+        row: dict[str, Any] = {"seeds": len(members)}
+        for key in ("accuracy", "macro_f1", "f1", "minority_f1", "fp", "fn"):
+            values = [m["test"][key] for m in members if m["test"].get(key) is not None]
+            row[key] = _mean_sd(values)
+        row["n_labeled"] = _mean_sd([m["n_labeled"] for m in members if "n_labeled" in m])
+        out[name] = row
+    return out
+
+
+def _mean_sd(values: list[float]) -> dict[str, float | None] | None:
+    if not values:
+        return None
+    return {
+        "mean": float(np.mean(values)),
+        "std": float(np.std(values, ddof=1)) if len(values) > 1 else None,
+    }
+
+
 def _full_key(spec: dict[str, Any]) -> str:
-    keys = ("dataset", "learner", "seed", "validation_size", "test_size", "split_seed")
-    return _freeze({k: spec[k] for k in keys})
+    keys = ("dataset", "features", "learner", "seed", "validation_size", "test_size", "split_seed")
+    return _freeze({k: spec.get(k) for k in keys})
+
+
+def reach_metric(metric: str, full: dict[str, Any] | None) -> str:
+    """The metric "labels to 95%/99% of full" is measured on: the run's metric, unless always
+    predicting the majority class already scores 95% of the full-data model on it (accuracy
+    on skewed data), where it says nothing and macro-F1 is used instead."""
+    if full is None or not full.get("constant") or metric == "macro_f1":
+        return metric
+    constant, value = full["constant"].get(metric), full["test"].get(metric)
+    if constant is not None and value is not None and constant >= min(THRESHOLDS) * value:
+        return "macro_f1"
+    return metric
 
 
 def _cell_numbers(
     result: dict[str, Any], full: dict[str, Any] | None, metric: str, end: int
 ) -> dict[str, Any]:
-    spec, history = result["spec"], result["history"]
-    labels = result["labels"]
+    spec, labels = result["spec"], result["labels"]
+    # Rounds before the first model (a one-class seed) have no metrics yet.
+    history = [r for r in result["history"] if r.get(metric) is not None]
+    if not history:
+        history = result["history"][-1:]
     x = [r["n_labeled"] for r in history]
-    y = [r[metric] for r in history]
+    y = [r.get(metric, float("nan")) for r in history]
     full_value = None if full is None else full["test"][metric]
-    reach: dict[str, Any] = {}
+    on = reach_metric(metric, full)
+    y_reach = [r.get(on, float("nan")) for r in history]
+    full_reach = None if full is None else full["test"][on]
+    reach: dict[str, Any] = {"reach_metric": on}
     for fraction in THRESHOLDS:
         name = f"labels_to_{round(fraction * 100)}"
-        n = None if full_value is None else labels_to_reach(x, y, fraction * full_value)
+        n = None if full_reach is None else labels_to_reach(x, y_reach, fraction * full_reach)
         reach[name] = n
         seconds = None
         if n is not None:
@@ -180,10 +229,13 @@ def _cell_numbers(
         "aulc": aulc(x, y, end),
         "final": y[-1],
         "final_macro_f1": history[-1].get("macro_f1"),
+        "final_fp": history[-1].get("fp"),
+        "final_fn": history[-1].get("fn"),
         "final_minority_f1": history[-1].get("minority_f1"),
         "labels_used": x[-1],
         "spend": x[-1] * spec["cost_per_label"],
         "n_pool": result["split"]["n_pool"],
+        "n_classes": len(result["split"].get("pool_classes") or {}),
         "n_test": result["split"]["n_test"],
         "full": full_value,
         "query_seconds": float(np.mean(queries)) if queries else None,
@@ -206,12 +258,17 @@ def _row(members: list[dict[str, Any]], randoms: list[dict[str, Any]]) -> dict[s
         f"budget={first['budget']} | {first['strategy']}",
         "curve_id": f"{first['dataset']} | {first['learner']} | b={first['batch_size']} | "
         f"budget={first['budget']}",
-        **{k: first[k] for k in ("dataset", "learner", "strategy", "batch_size", "budget")},
+        **{
+            k: first[k]
+            for k in ("dataset", "learner", "strategy", "batch_size", "budget", "reach_metric")
+        },  # fmt: skip
         "seeds": [c["seed"] for c in members],
         "n_test": first["n_test"],
         "n_pool": first["n_pool"],
+        "n_classes": first["n_classes"],
     }
-    for name in ("aulc", "final", "final_macro_f1", "final_minority_f1", "full", "labels_used",
+    for name in ("aulc", "final", "final_macro_f1", "final_fp", "final_fn", "final_minority_f1",
+                 "full", "labels_used",
                  "spend", "query_seconds", "round_seconds", "batch_accuracy_before",
                  "batch_accuracy_after", "labels_to_95", "labels_to_99", "seconds_to_95",
                  "seconds_to_99"):  # fmt: skip
@@ -250,7 +307,8 @@ def _mean_curve(members: list[dict[str, Any]], metric: str) -> dict[str, Any]:
     by_x: dict[int, list[float]] = defaultdict(list)
     for c in members:
         for n, v in zip(c["n_labeled"], c["values"], strict=True):
-            by_x[n].append(v)
+            if v == v:  # not NaN
+                by_x[n].append(v)
     xs = sorted(by_x)
     mean, low, high, count = [], [], [], []
     for x in xs:

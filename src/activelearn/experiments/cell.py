@@ -1,21 +1,20 @@
-"""Running one cell: split the data, run the loop (or train the full-data model), measure.
+"""Running one cell: build the task by the one split protocol, run the loop, measure.
 
 :func:`execute` is what executors call, locally or on a Ray worker. It never
 raises for a failing cell: the error and traceback go into the result, so
-one broken combination does not kill a grid of hundreds.
+one broken combination does not kill a grid of hundreds. A cell whose
+oracle is people (the file oracle) and whose labels are not in yet comes
+back ``pending``, with the loop's label log saved in its run directory.
 
-Protocol, per seed: the test set is fixed for the whole experiment (the
-dataset's own test split, or one drawn with ``split_seed``) and only
-reported on; the validation set is drawn once per seed from the rest and is
-the only held-out data decisions may use; the pool is what remains. The
-random baseline and the full-data model of a seed see exactly these splits.
+The splits are those of :mod:`activelearn.data.protocol`: a fixed test set
+(only reported on), a validation set drawn per seed (the only held-out data
+decisions see), the pool. The random baseline and the full-data model of a
+seed see exactly these splits.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
+import contextlib
 import os
 import platform
 import socket
@@ -24,37 +23,21 @@ import time
 import traceback
 import warnings
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
-from activelearn.data.pool import Pool, take
-from activelearn.experiments.config import labels_for_budget
-from activelearn.experiments.datasets import LoadedData, load_dataset
-from activelearn.experiments.learners import make_learner
-from activelearn.learners.base import fit, predict_proba
+from activelearn.catalog import Task, load_task
+from activelearn.errors import LabelsPending
+from activelearn.learners.base import predict_proba
 from activelearn.loop import ActiveLearningLoop, Event
-from activelearn.metrics import classification_metrics
-from activelearn.stopping import TargetMetric
+from activelearn.spec import LoopSpec, build_loop, full_data_record
 
-# A dataset counts as imbalanced (and minority-class F1 is reported) below this ratio
-# of the rarest class's share to the most common class's share in the test set.
-IMBALANCE_RATIO = 0.5
-
-
-@dataclass(frozen=True)
-class Splits:
-    """The pool (with hidden labels), the per-seed validation set and the fixed test set."""
-
-    X_pool: Any
-    y_pool: np.ndarray
-    X_val: Any
-    y_val: np.ndarray
-    X_test: Any
-    y_test: np.ndarray
-    info: dict[str, Any]
+# A dataset counts as imbalanced (and minority-class F1 joins every table) when its rarest
+# class holds less than 20% of the labeled items, or, with many classes, less than half
+# of an even share (a balanced 10-class set has 10% per class and is not imbalanced).
+MINORITY_SHARE = 0.2
 
 
 def execute(task: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +46,7 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
     Returns the result record; failures are recorded, not raised.
     """
     started = time.time()
+    context = task.get("context", {})
     result: dict[str, Any] = {
         "key": task["key"],
         "kind": task["kind"],
@@ -74,17 +58,20 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
     }
     try:
         with (
-            _threads(task.get("context", {}).get("threads", 1)),
+            _threads(context.get("threads", 1)),
             warnings.catch_warnings(record=True) as caught,
         ):
             warnings.simplefilter("always")
             if task["kind"] == "full":
-                result.update(run_full(task["spec"]))
+                result.update(run_full(task["spec"], context))
             else:
-                result.update(run_al(task["spec"], task.get("context", {})))
+                result.update(run_al(task["spec"], context, task["key"]))
         # Kept with the result rather than printed over the progress bar (e.g. convergence).
         result["warnings"] = _distinct(f"{w.category.__name__}: {w.message}" for w in caught)
         result["status"] = "ok"
+    except LabelsPending as exc:
+        result["status"] = "pending"
+        result["error"] = str(exc)
     except Exception as exc:  # noqa: BLE001 - one failing cell must not kill the grid
         result["status"] = "error"
         result["error"] = f"{type(exc).__name__}: {exc}"
@@ -99,128 +86,53 @@ def _distinct(messages: Iterable[str], limit: int = 10) -> list[dict[str, Any]]:
     return [{"message": m, "count": n} for m, n in counts.most_common(limit)]
 
 
-def make_splits(spec: dict[str, Any]) -> Splits:
-    """Fixed test set, per-seed validation set, pool: the same for every strategy of a seed.
-
-    With ``features`` in the dataset's parameters, the featurizer is fitted on
-    the pool's inputs only (unsupervised, never on validation or test items)
-    and every split is transformed once, instead of in every round.
-    """
-    return _make_splits(json.dumps({k: spec[k] for k in _SPLIT_KEYS}, sort_keys=True))
-
-
-_SPLIT_KEYS = ("dataset", "seed", "validation_size", "test_size", "split_seed")
-
-
-@functools.lru_cache(maxsize=2)
-def _make_splits(key: str) -> Splits:
-    """Cached per process: the strategies of one seed that land on a worker share the work."""
-    spec = json.loads(key)
-    data: LoadedData = load_dataset(spec["dataset"], spec["split_seed"])
-    y = np.asarray(data.y)
-    if data.X_test is None or data.y_test is None:
-        rest, test = _stratified(
-            y, spec["test_size"], np.random.default_rng([spec["split_seed"], 2])
-        )
-        X_test, y_test = take(data.X, test), y[test]
-        X_rest, y_rest = take(data.X, rest), y[rest]
-        test_source = f"drawn with split_seed={spec['split_seed']}"
-    else:
-        X_test, y_test = data.X_test, np.asarray(data.y_test)
-        X_rest, y_rest = data.X, y
-        test_source = "the dataset's own test split"
-    pool, val = _stratified(
-        y_rest, spec["validation_size"], np.random.default_rng([spec["seed"], 3])
-    )
-    info = {
-        "n_pool": len(pool),
-        "n_validation": len(val),
-        "n_test": len(y_test),
-        "test_source": test_source,
-        "test_classes": _counts(y_test),
-        "pool_classes": _counts(y_rest[pool]),
-        "validation_sha256": _digest(val),
-        "description": data.description,
-    }
-    splits = Splits(
-        take(X_rest, pool), y_rest[pool], take(X_rest, val), y_rest[val], X_test, y_test, info
-    )
-    features = spec["dataset"].get("params", {}).get("features")
-    return splits if features is None else featurize(splits, features)
-
-
-def featurize(splits: Splits, features: dict[str, Any]) -> Splits:
-    """Fit the featurizer on the pool's inputs, transform every split with it."""
-    from activelearn.features.tfidf import TfidfFeaturizer
-
-    params = {k: v for k, v in features.items() if k != "name"}
-    if "ngram_max" in params:
-        params["ngram_range"] = (1, params.pop("ngram_max"))
-    featurizer = TfidfFeaturizer(**params)
-    start = time.perf_counter()
-    X_pool = featurizer.fit_transform(splits.X_pool)
-    info = {
-        **splits.info,
-        "features": f"tfidf fitted on the {len(splits.y_pool)} pool items, "
-        f"{featurizer.vocabulary_size} terms, {time.perf_counter() - start:.1f} s",
-    }
-    return Splits(
-        X_pool, splits.y_pool, featurizer.transform(splits.X_val), splits.y_val,
-        featurizer.transform(splits.X_test), splits.y_test, info,
+def task_of(spec: dict[str, Any]) -> Task:
+    """The task a cell spec names (cached per process: a seed's strategies share it)."""
+    return load_task(
+        spec["dataset"], features=spec["features"], seed=spec["seed"],
+        split_seed=spec["split_seed"], validation_size=spec["validation_size"],
+        test_size=spec["test_size"],
     )  # fmt: skip
 
 
-def run_full(spec: dict[str, Any]) -> dict[str, Any]:
-    """The full-data model: the same learner trained on every pool item, evaluated like a round."""
-    splits = make_splits(spec)
-    learner = _learner(spec, splits)
-    start = time.perf_counter()
-    fit(learner, splits.X_pool, splits.y_pool, (splits.X_val, splits.y_val))  # as the loop fits
-    fit_seconds = time.perf_counter() - start
-    classes = _classes(splits)
-    test = _evaluate(learner, splits.X_test, splits.y_test, classes)
-    val = _evaluate(learner, splits.X_val, splits.y_val, classes)
+def run_full(spec: dict[str, Any], context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The full-data model: the same learner fitted on every pool item, evaluated like a round."""
+    task = task_of(spec)
+    threads = (context or {}).get("threads", "auto")
+    record = full_data_record(task, spec["learner"], spec["seed"], threads=threads)
+    test = {k: record[k] for k in _METRIC_KEYS if k in record}
+    val = {k[4:]: record[k] for k in record if k.startswith("val_")}
+    minority = minority_class(task)
+    if minority is not None:
+        test["minority_f1"] = test["class_f1"][minority]
+        val["minority_f1"] = val["class_f1"][minority]
     return {
-        "split": splits.info,
-        "n_labeled": len(splits.y_pool),
-        "fit_seconds": fit_seconds,
+        "split": task.info,
+        "n_labeled": record["n_labeled"],
+        "fit_seconds": record["fit_seconds"],
         "test": test,
         "val": val,
+        "constant": constant_metrics(task),
     }
 
 
-def run_al(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    """One active-learning run; ``context["full"]`` holds the full-data result for a target."""
-    splits = make_splits(spec)
-    pool = Pool(splits.X_pool, hidden_labels=splits.y_pool, classes=_classes(splits))
-    learner = _learner(spec, splits)
-    stopping = []
-    target_value = None
-    if spec.get("target"):
-        target = spec["target"]
-        full = context["full"]["test" if target["split"] == "test" else "val"]
-        target_value = full[spec["metric"]] * target["fraction_of_full"]
-        stopping.append(TargetMetric(spec["metric"], target_value, split=target["split"]))
-    budget = spec["budget"]
-    loop = ActiveLearningLoop(
-        pool,
-        learner,
-        spec["strategy"]["name"],
-        strategy_params=spec["strategy"]["params"],
-        batch_size=spec["batch_size"],
-        initial_size=spec["initial_size"],
-        initial_method=spec["initial_method"],
-        max_rounds=spec["max_rounds"],
-        max_labels=labels_for_budget(budget, spec["cost_per_label"]),
-        stopping=stopping,
-        validation=(splits.X_val, splits.y_val),
-        test=(splits.X_test, splits.y_test),
-        embeddings=_dense_features(splits.X_pool),
-        seed=spec["seed"],
-        score_batch_size=spec["score_batch_size"],
-    )
-    probe = _BatchProbe(loop, splits, imbalanced=_is_imbalanced(splits.y_test))
+_METRIC_KEYS = ("accuracy", "precision", "recall", "f1", "macro_f1", "class_f1", "fp", "fn", "loss")
+
+
+def run_al(spec_dict: dict[str, Any], context: dict[str, Any], key: str = "") -> dict[str, Any]:
+    """One active-learning run; ``context["full"]`` holds the full-data result for a target,
+    ``context["run_dir"]`` where its label log lives (so an interrupted cell resumes)."""
+    spec = LoopSpec.from_dict(spec_dict)
+    task = task_of(spec_dict)
+    loop = build_loop(
+        spec, task, run_dir=context.get("run_dir"), resume=True, full=context.get("full"),
+        threads=context.get("threads", "auto"),
+    )  # fmt: skip
+    minority = minority_class(task)
+    probe = _BatchProbe(loop, minority)
     loop.subscribe(probe)
+    if context.get("progress") is not None:
+        loop.subscribe(_Reporter(context["progress"], key))
     start = time.perf_counter()
     history = loop.run()
     records = []
@@ -232,15 +144,59 @@ def run_al(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
             for k in ("query_seconds", "label_seconds", "fit_seconds", "eval_seconds")
         )
         records.append(merged)
+    target = next((getattr(c, "value", None) for c in loop.stopping if hasattr(c, "key")), None)
     return {
-        "split": splits.info,
+        "split": task.info,
         "history": records,
         "stop_reason": loop.stop_reason,
-        "target_value": target_value,
-        "imbalanced": probe.imbalanced,
-        "minority_class": probe.minority,
+        "target_value": target,
+        "imbalanced": minority is not None,
+        "minority_class": minority,
         "loop_seconds": time.perf_counter() - start,
     }
+
+
+def minority_class(task: Task) -> str | None:
+    """The rarest class (as text) when the data is imbalanced (see ``MINORITY_SHARE``);
+    ``None`` for balanced data."""
+    labels = task.y_pool if task.splits.test is None else task.splits.test.labels
+    present = [str(v) for v in labels.tolist() if v is not None]
+    values, counts = np.unique(present, return_counts=True)
+    limit = min(MINORITY_SHARE, 0.5 / max(len(values), 1))
+    if len(values) < 2 or counts.min() / counts.sum() >= limit:
+        return None
+    return str(values[np.argmin(counts)])
+
+
+def constant_metrics(task: Task) -> dict[str, float] | None:
+    """What always predicting the pool's most common class scores on the test set: a
+    "95% of the full-data model" this already reaches says nothing."""
+    if task.splits.test is None:
+        return None
+    from activelearn.metrics import classification_metrics
+
+    pool_labels = [str(v) for v in task.y_pool.tolist() if v is not None]
+    values, counts = np.unique(pool_labels, return_counts=True)
+    majority = values[np.argmax(counts)]
+    classes = task.classes
+    column = [str(c) for c in classes.tolist()].index(str(majority))
+    probabilities = np.zeros((len(task.splits.test), len(classes)))
+    probabilities[:, column] = 1.0
+    metrics = classification_metrics(task.splits.test.labels, probabilities, classes)
+    return {k: metrics[k] for k in ("accuracy", "macro_f1", "f1")}
+
+
+class _Reporter:
+    """Sends each evaluated round to the driver's progress display (through a queue)."""
+
+    def __init__(self, queue: Any, key: str) -> None:
+        self.queue = queue
+        self.key = key
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "evaluated":
+            metric = event.data.get("accuracy", event.data.get("val_accuracy"))
+            self.queue.put({"key": self.key, "round": event.round, "accuracy": metric})
 
 
 class _BatchProbe:
@@ -251,17 +207,16 @@ class _BatchProbe:
     (the flowers article's budget view); "after" is the refitted model on them.
     """
 
-    def __init__(self, loop: ActiveLearningLoop, splits: Splits, *, imbalanced: bool) -> None:
+    def __init__(self, loop: ActiveLearningLoop, minority: str | None) -> None:
         self.loop = loop
-        self.splits = splits
-        self.imbalanced = imbalanced
-        classes, counts = np.unique(splits.y_test, return_counts=True)
-        self.minority = classes[np.argmin(counts)].item() if imbalanced else None
+        self.minority = minority
         self.extras: dict[int, dict[str, Any]] = {}
         self._batch: np.ndarray | None = None
 
     def __call__(self, event: Event) -> None:
-        if event.kind == "queried" and event.round > 0:
+        if self.loop.pool.hidden_labels is None:
+            return  # people answer: there is no truth to compare with
+        if event.kind == "queried" and event.round > 0 and self.loop.fitted:
             positions = self.loop.pool.positions(event.data["ids"])
             self._batch = positions
             self.extras.setdefault(event.round, {})["batch_accuracy_before"] = (
@@ -270,8 +225,8 @@ class _BatchProbe:
         elif event.kind == "trained" and self._batch is not None:
             self.extras.setdefault(event.round, {})["batch_accuracy_after"] = self._batch_accuracy()
             self._batch = None
-        elif event.kind == "evaluated" and self.imbalanced:
-            f1 = event.data["class_f1"][str(self.minority)]  # the loop's own test evaluation
+        elif event.kind == "evaluated" and self.minority is not None and "class_f1" in event.data:
+            f1 = event.data["class_f1"][self.minority]  # the loop's own test evaluation
             self.extras.setdefault(event.round, {})["minority_f1"] = f1
 
     def _predict(self, X: Any) -> np.ndarray:
@@ -284,73 +239,20 @@ class _BatchProbe:
         return float(np.mean(predicted == self.loop.pool.hidden_labels[self._batch]))
 
 
-def _dense_features(X: Any) -> np.ndarray | None:
-    """Dense 2-D features (pixels, sentence embeddings) double as embeddings for diversity
-    and cold-start strategies; learners with an ``embed`` method are used otherwise."""
-    return X if isinstance(X, np.ndarray) and X.ndim == 2 else None
+@contextlib.contextmanager
+def _threads(n: int | str | None) -> Iterator[None]:
+    """Pin BLAS (and torch) to ``n`` threads for the whole cell: cells running side by side
+    must not oversubscribe the cores. ``"auto"``/``None`` leaves it to the loop."""
+    if not isinstance(n, int):
+        yield
+        return
+    from threadpoolctl import threadpool_limits
 
-
-def _classes(splits: Splits) -> np.ndarray:
-    return np.unique(np.concatenate([splits.y_pool, splits.y_val, splits.y_test]))
-
-
-def _learner(spec: dict[str, Any], splits: Splits) -> Any:
-    shape = tuple(np.shape(splits.X_pool)[1:]) if hasattr(splits.X_pool, "shape") else ()
-    return make_learner(
-        spec["learner"], spec["seed"], input_shape=shape, classes=_classes(splits).tolist()
-    )
-
-
-def _evaluate(learner: Any, X: Any, y: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
-    metrics = classification_metrics(y, predict_proba(learner, X, classes), classes)
-    if _is_imbalanced(y):
-        values, counts = np.unique(y, return_counts=True)
-        metrics["minority_f1"] = metrics["class_f1"][str(values[np.argmin(counts)])]
-    return metrics
-
-
-def _is_imbalanced(y: np.ndarray) -> bool:
-    _, counts = np.unique(y, return_counts=True)
-    return bool(counts.min() / counts.max() < IMBALANCE_RATIO)
-
-
-def _stratified(
-    y: np.ndarray, size: float | int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (rest, held-out) with the held-out part stratified by class."""
-    from sklearn.model_selection import train_test_split
-
-    rest, held = train_test_split(
-        np.arange(len(y)), test_size=size, stratify=y, random_state=int(rng.integers(2**31))
-    )
-    return np.sort(rest), np.sort(held)
-
-
-def _counts(y: np.ndarray) -> dict[str, int]:
-    values, counts = np.unique(y, return_counts=True)
-    return {str(v): int(c) for v, c in zip(values.tolist(), counts.tolist(), strict=True)}
-
-
-def _digest(indices: np.ndarray) -> str:
-    return hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
-
-
-class _threads:
-    """Pin BLAS (and torch) to ``n`` threads: parallel cells must not oversubscribe the cores."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self._limits: Any = None
-
-    def __enter__(self) -> None:
-        from threadpoolctl import threadpool_limits
-
-        self._limits = threadpool_limits(limits=self.n)
-        if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(self.n)
-
-    def __exit__(self, *exc: object) -> None:
-        self._limits.restore_original_limits()
+    torch = sys.modules.get("torch")
+    with threadpool_limits(limits=n):
+        if torch is not None:
+            torch.set_num_threads(n)
+        yield
 
 
 def environment() -> dict[str, Any]:

@@ -14,16 +14,16 @@ an hour lost.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from activelearn.data.datasets import available_datasets, check_dataset
 from activelearn.errors import ConfigError
-from activelearn.experiments.datasets import available_datasets, check_dataset_params
-from activelearn.experiments.learners import available_learners, check_learner_params
+from activelearn.features.registry import FEATURIZERS
+from activelearn.learners.registry import LEARNERS, available_learners
+from activelearn.spec import LoopSpec, check_initial_method, labels_for_budget, spec_key
 from activelearn.strategies import available_strategies, make_strategy
 
 if sys.version_info >= (3, 11):
@@ -31,28 +31,32 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-# Bump when the meaning of a cell's spec or result changes, so old caches are not reused.
-CELL_FORMAT = 1
-
 _SECTIONS = {"experiment", "grid", "loop", "target"}
 _EXPERIMENT_KEYS = {
     "name", "description", "metric", "validation_size", "test_size", "split_seed",
+    "random_baseline", "full_baseline",
 }  # fmt: skip
 _GRID_KEYS = {"datasets", "learners", "strategies", "seeds", "batch_sizes", "budgets"}
 _LOOP_KEYS = {
     "initial_size", "initial_method", "max_rounds", "cost_per_label", "score_batch_size",
+    "stopping", "oracle",
 }  # fmt: skip
-_TARGET_KEYS = {"fraction_of_full", "split"}
+_TARGET_KEYS = {"fraction_of_full", "value", "split"}
 _METRICS = ("accuracy", "macro_f1", "f1")
+_DATASET_KEYS = ("features",)  # dataset-table keys that are not the loader's parameters
 
 
 @dataclass(frozen=True)
 class Component:
-    """A dataset, learner or strategy: a registered name, its parameters and a display label."""
+    """A dataset, learner or strategy: a registered name, its parameters and a display label.
+
+    A dataset may carry ``features`` (``"tfidf"``, ``{name = "minilm"}``, ``"none"``;
+    default ``auto``: TF-IDF for texts)."""
 
     name: str
     params: dict[str, Any]
     label: str
+    features: Any = "auto"
 
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "params": self.params}
@@ -94,30 +98,12 @@ class ExperimentConfig:
     loop: dict[str, Any]
     split: dict[str, Any]
     target: dict[str, Any] | None
+    full_baseline: bool = True
 
-    def full_cells(self) -> list[Cell]:
-        """One full-data model per dataset x learner x seed (the seed draws the validation set)."""
-        return [
-            Cell(
-                "full",
-                {
-                    "format": CELL_FORMAT,
-                    "kind": "full",
-                    "dataset": d.spec(),
-                    "learner": lr.spec(),
-                    "seed": seed,
-                    **self.split,
-                },
-                {"dataset": d.label, "learner": lr.label},
-            )
-            for d in self.datasets
-            for lr in self.learners
-            for seed in self.seeds
-        ]
-
-    def al_cells(self) -> list[Cell]:
-        """Every dataset x learner x strategy x seed x batch size x budget, random included."""
-        cells = []
+    def loop_specs(self) -> list[tuple[LoopSpec, dict[str, str]]]:
+        """Every dataset x learner x strategy x batch size x budget x seed, random included,
+        as loop specs with display labels."""
+        out = []
         for d in self.datasets:
             for lr in self.learners:
                 for s in self.strategies:
@@ -125,26 +111,28 @@ class ExperimentConfig:
                         for budget in self.budgets:
                             for seed in self.seeds:
                                 spec = {
-                                    "format": CELL_FORMAT,
-                                    "kind": "al",
-                                    "dataset": d.spec(),
-                                    "learner": lr.spec(),
-                                    "strategy": s.spec(),
-                                    "seed": seed,
-                                    "batch_size": batch,
-                                    "budget": budget,
-                                    "metric": self.metric,
-                                    "target": self.target,
-                                    **self.loop,
-                                    **self.split,
-                                }
-                                labels = {
-                                    "dataset": d.label,
-                                    "learner": lr.label,
-                                    "strategy": s.label,
-                                }
-                                cells.append(Cell("al", spec, labels))
-        return cells
+                                    "dataset": d.spec(), "features": d.features,
+                                    "learner": lr.spec(), "strategy": s.spec(), "seed": seed,
+                                    "batch_size": batch, "budget": budget, "metric": self.metric,
+                                    "target": self.target, **self.loop, **self.split,
+                                }  # fmt: skip
+                                labels = {"dataset": d.label, "learner": lr.label,
+                                          "strategy": s.label}  # fmt: skip
+                                out.append((LoopSpec.from_dict(spec, "grid"), labels))
+        return out
+
+    def full_cells(self) -> list[Cell]:
+        """One full-data model per dataset x learner x seed (the seed draws the validation set)."""
+        if not self.full_baseline:
+            return []
+        cells: dict[str, Cell] = {}
+        for spec, labels in self.loop_specs():
+            full = Cell("full", spec.full(), {k: labels[k] for k in ("dataset", "learner")})
+            cells.setdefault(full.key, full)
+        return list(cells.values())
+
+    def al_cells(self) -> list[Cell]:
+        return [Cell("al", spec.to_dict(), labels) for spec, labels in self.loop_specs()]
 
     def cells(self) -> list[Cell]:
         return self.full_cells() + self.al_cells()
@@ -152,8 +140,7 @@ class ExperimentConfig:
 
 def cell_key(spec: dict[str, Any]) -> str:
     """A stable short hash of a cell's spec: the name of its cached result."""
-    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return spec_key(spec)
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
@@ -186,25 +173,17 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
         "validation_size": _size(
             experiment.get("validation_size", 0.1), "experiment.validation_size"
         ),
-        "test_size": _size(experiment.get("test_size", 0.25), "experiment.test_size"),
+        "test_size": _size(experiment.get("test_size", 0.2), "experiment.test_size"),
         "split_seed": _int(experiment.get("split_seed", 0), "experiment.split_seed", minimum=0),
     }
 
     datasets = _components(grid, "datasets", available_datasets(), "dataset")
     learners = _components(grid, "learners", available_learners(), "learner")
     strategies = _components(grid, "strategies", available_strategies(), "strategy")
-    checks = (
-        ("datasets", datasets, check_dataset_params),
-        ("learners", learners, check_learner_params),
-        ("strategies", strategies, lambda name, params: make_strategy(name, **params)),
-    )
-    for key, components, check in checks:
-        for i, component in enumerate(components):
-            try:
-                check(component.name, component.params)
-            except ConfigError as exc:
-                raise ConfigError(f"grid.{key}[{i}]: {exc}") from None
-    if "random" not in [s.name for s in strategies]:
+    _check_components(datasets, learners, strategies)
+    # Every strategy is paired with random sampling unless told otherwise (`run` runs what
+    # it is asked to).
+    if experiment.get("random_baseline", True) and "random" not in [s.name for s in strategies]:
         strategies.append(Component("random", {}, "random"))
     labels = [s.label for s in strategies]
     duplicates = sorted({x for x in labels if labels.count(x) > 1})
@@ -232,8 +211,9 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
         "score_batch_size": _int(
             loop.get("score_batch_size", 50_000), "loop.score_batch_size", minimum=1
         ),
+        "stopping": list(loop.get("stopping", [])),
+        "oracle": loop.get("oracle", "simulated"),
     }
-    _check_initial_method(loop_spec["initial_method"])
     for i, budget in enumerate(budgets):
         labels_budget = labels_for_budget(budget, loop_spec["cost_per_label"])
         if labels_budget is not None and labels_budget < max(loop_spec["initial_size"], 1):
@@ -241,9 +221,16 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
                 f"grid.budgets[{i}]: {budget} buys {labels_budget} labels, fewer than "
                 f"loop.initial_size ({loop_spec['initial_size']})"
             )
-    if budgets == [None] and loop_spec["max_rounds"] is None and target is None:
+    _guard("loop.initial_method", check_initial_method, loop_spec["initial_method"])
+    if (
+        budgets == [None]
+        and loop_spec["max_rounds"] is None
+        and target is None
+        and not loop_spec["stopping"]
+    ):
         raise ConfigError(
-            "the runs would never stop: set grid.budgets, loop.max_rounds or a [target]"
+            "the runs would never stop: set grid.budgets, loop.max_rounds, loop.stopping or a "
+            "[target]"
         )
 
     target_spec = None
@@ -260,8 +247,15 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
         if target_split not in ("val", "test"):
             raise ConfigError(f"target.split: {target_split!r} is not 'val' or 'test'")
         target_spec = {"fraction_of_full": fraction, "split": target_split}
+        if "value" in target:  # an absolute target (`run --target 0.9`)
+            if "fraction_of_full" in target:
+                raise ConfigError("target: give value or fraction_of_full, not both")
+            target_spec = {"value": _number(target["value"], "target.value"), "split": target_split}
 
-    return ExperimentConfig(
+    full_baseline = experiment.get("full_baseline", True)
+    if target_spec is not None and "fraction_of_full" in target_spec and not full_baseline:
+        raise ConfigError("target.fraction_of_full needs the full-data model: keep full_baseline")
+    config = ExperimentConfig(
         raw=raw,
         name=str(experiment.get("name", "experiment")),
         metric=metric,
@@ -274,15 +268,31 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
         loop=loop_spec,
         split=split,
         target=target_spec,
+        full_baseline=bool(full_baseline),
     )
+    config.loop_specs()  # every cell's spec is validated now, before anything runs
+    return config
 
 
-def labels_for_budget(budget: float | None, cost_per_label: float) -> int | None:
-    """Labels a budget buys: budgets are in labels at cost 1, in money otherwise.
+def _check_components(
+    datasets: list[Component], learners: list[Component], strategies: list[Component]
+) -> None:
+    """Each dataset, featurizer, learner and strategy on its own, so an error names its place."""
+    for i, d in enumerate(datasets):
+        _guard(f"grid.datasets[{i}]", check_dataset, d.spec())
+        if d.features not in (None, "none", "auto"):
+            _guard(f"grid.datasets[{i}].features", FEATURIZERS.check, d.features)
+    for i, lr in enumerate(learners):
+        _guard(f"grid.learners[{i}]", LEARNERS.check, lr.spec())
+    for i, s in enumerate(strategies):
+        _guard(f"grid.strategies[{i}]", lambda c: make_strategy(c.name, **c.params), s)
 
-    The small tolerance keeps float division honest: $100 at $0.05 buys 2,000, not 1,999.
-    """
-    return None if budget is None else int(budget / cost_per_label + 1e-9)
+
+def _guard(where: str, check: Any, value: Any) -> None:
+    try:
+        check(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -312,21 +322,25 @@ def _components(grid: dict[str, Any], key: str, available: list[str], what: str)
             entry = {"name": entry}
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ConfigError(f"{where}: expected a name or a table with `name`, got {entry!r}")
-        params = {k: v for k, v in entry.items() if k not in ("name", "label")}
+        extra = _DATASET_KEYS if what == "dataset" else ()
+        params = {k: v for k, v in entry.items() if k not in ("name", "label", *extra)}
         name = entry["name"]
         if name not in available:
             raise ConfigError(
                 f"{where}: unknown {what} {name!r}; available: {', '.join(available)}"
             )
-        label = entry.get("label") or _default_label(name, params)
-        components.append(Component(name, params, str(label)))
+        features = entry.get("features", "auto")
+        shown = {**params, **({"features": features} if "features" in entry else {})}
+        label = entry.get("label") or _default_label(name, shown)
+        components.append(Component(name, params, str(label), features))
     return components
 
 
 def _default_label(name: str, params: dict[str, Any]) -> str:
     if not params:
         return name
-    inside = ",".join(f"{k}={v}" for k, v in sorted(params.items()) if not isinstance(v, dict))
+    shown = {k: v.get("name", v) if isinstance(v, dict) else v for k, v in params.items()}
+    inside = ",".join(f"{k}={v}" for k, v in sorted(shown.items()))
     return f"{name}({inside})"
 
 
@@ -357,21 +371,3 @@ def _size(value: Any, where: str) -> float | int:
     if isinstance(value, int) and value < 1:
         raise ConfigError(f"{where}: a count must be at least 1, got {value}")
     return value
-
-
-def _check_initial_method(method: str) -> None:
-    """``random``, ``balanced``, or a cold-start strategy that needs no model (TypiClust, ...)."""
-    if method in ("random", "balanced"):
-        return
-    from activelearn.strategies import available_strategies
-    from activelearn.strategies.base import PROBABILITIES, SAMPLES
-    from activelearn.strategies.registry import strategy_class
-
-    if method not in available_strategies() or strategy_class(method).requires & {
-        PROBABILITIES,
-        SAMPLES,
-    }:
-        raise ConfigError(
-            f"loop.initial_method: {method!r} is not 'random', 'balanced' or a strategy that "
-            "needs no trained model (typiclust, probcover, coreset, kmeans)"
-        )

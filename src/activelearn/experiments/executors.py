@@ -53,6 +53,7 @@ class LocalExecutor(Executor):
     """
 
     name = "local"
+    streams_progress = True  # cells can post their rounds to a queue of this machine
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1

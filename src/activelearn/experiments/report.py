@@ -39,6 +39,7 @@ _COLUMNS: list[tuple[str, str, str]] = [
     ("full-data", "full", "pm"),
     ("labels to 95%", "labels_to_95", "reach"),
     ("labels to 99%", "labels_to_99", "reach"),
+    ("95/99% on", "reach_metric", "s"),
     ("labels used / pool", "labels_used", "share"),
     ("target reached", "target_reached", "target"),
     ("ΔAULC vs random", "aulc_diff", "signed"),
@@ -278,7 +279,9 @@ def _html(
         "<p>AULC: area under test metric vs labels divided by the label range, over the same "
         "range for every run of a block (a run that stopped early keeps its last model). "
         "Labels to 95%/99%: first label count reaching that share of the same seed's full-data "
-        "model (same learner, trained on the whole pool); (k/n) = seeds that reached it. "
+        "model (same learner, trained on the whole pool); (k/n) = seeds that reached it; on "
+        "macro-F1 where always predicting the majority class already reaches 95% of the "
+        "full-data model's metric. ± is the sample standard deviation over seeds (n − 1). "
         "Wilcoxon p: signed-rank test of per-seed AULC against random sampling on the same "
         "seeds and splits. Bands: 95% t-interval over seeds.</p>"
     )

@@ -6,6 +6,11 @@ rerun after an interruption loads those and runs only what is missing or
 failed, so no finished cell runs twice. ``runs.jsonl`` records every cell
 handed to an executor and every result, across sessions.
 
+Each active-learning cell also gets a run directory (``run_dir_of``) for the
+loop's label log, so a cell interrupted mid-run resumes at its last round,
+and a cell whose labels are with people (the file oracle) comes back
+*pending* and continues when run again.
+
 When the config has a ``[target]`` (stop at a fraction of the full-data
 metric), the full-data models run first and their metrics go to the cells
 that need them; otherwise everything runs in one batch.
@@ -13,11 +18,14 @@ that need them; otherwise everything runs in one batch.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import os
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +38,15 @@ from activelearn.experiments.executors import Executor
 
 @dataclass(frozen=True)
 class GridOutcome:
-    """How a run of the grid went: cells in total, found cached, run now, failed."""
+    """How a run of the grid went: cells in total, found cached, run now, failed, and the
+    cells waiting for people's labels (with what to do)."""
 
     total: int
     cached: int
     ran: int
     failed: int
     output: Path
+    pending: list[str] = field(default_factory=list)
 
 
 class ResultCache:
@@ -71,14 +81,20 @@ def run_grid(
     *,
     progress: bool = True,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    run_dir_of: Callable[[Cell], Path] | None = None,
 ) -> GridOutcome:
-    """Run every cell of ``config`` not already finished in ``output``."""
+    """Run every cell of ``config`` not already finished in ``output``.
+
+    ``run_dir_of(cell)`` places each active-learning cell's label log
+    (default ``<output>/runs/<key>``).
+    """
     output = Path(output)
     cache = ResultCache(output / "cells")
     _write_manifest(config, output)
     full, al = config.full_cells(), config.al_cells()
     cached = sum(cache.get(c.key) is not None for c in full + al)
     counts = {"ran": 0, "failed": 0}
+    pending: list[str] = []
     session = {"started": time.time(), **executor.describe()}
     bar = tqdm(
         total=len(full) + len(al),
@@ -88,26 +104,41 @@ def run_grid(
         disable=not progress,
     )
     audit = output / "runs.jsonl"
+    place = run_dir_of or (lambda cell: output / "runs" / cell.key)
+    status_line: dict[str, Any] = {"failed": 0}
+    # Cells running side by side get one BLAS thread each; a lone cell lets the loop choose.
+    threads: int | str = 1 if executor.workers > 1 else "auto"
 
     def run(cells: list[Cell], context: Callable[[Cell], dict[str, Any]]) -> None:
         todo = [c for c in cells if cache.get(c.key) is None]
-        tasks = [{**c.to_dict(), "context": {"threads": 1, **context(c)}} for c in todo]
+        tasks = []
+        for c in todo:
+            extra = {"run_dir": str(place(c))} if c.kind == "al" else {}
+            tasks.append({**c.to_dict(), "context": {"threads": threads, **extra, **context(c)}})
         if not tasks:
             return
         _append(
             audit, [{"event": "submitted", "key": t["key"], "time": time.time()} for t in tasks]
         )
-        for result in executor.run(tasks):
-            cache.put(result)
-            ok = result.get("status") == "ok"
-            _append(audit, [{"event": "finished" if ok else "failed", "key": result["key"],
-                             "time": time.time(), "error": result.get("error")}])  # fmt: skip
-            counts["ran"] += 1
-            counts["failed"] += not ok
-            bar.update(1)
-            bar.set_postfix(failed=counts["failed"])
-            if on_result is not None:
-                on_result(result)
+        with _round_progress(bar, executor, progress, status_line) as queue:
+            for task in tasks:
+                task["context"]["progress"] = queue
+            for result in executor.run(tasks):
+                cache.put(result)
+                status = result.get("status")
+                _append(audit, [{"event": {"ok": "finished"}.get(status, status),
+                                 "key": result["key"], "time": time.time(),
+                                 "error": result.get("error")}])  # fmt: skip
+                counts["ran"] += 1
+                if status == "pending":
+                    pending.append(f"{_describe(result)}: {result['error']}")
+                else:
+                    counts["failed"] += status != "ok"
+                bar.update(1)
+                status_line["failed"] = counts["failed"]
+                _show(bar, status_line)
+                if on_result is not None:
+                    on_result(result)
 
     try:
         if config.target is None:
@@ -126,15 +157,66 @@ def run_grid(
                 bar.update(1)
     finally:
         bar.close()
-        session.update(finished=time.time(), **counts)
+        session.update(finished=time.time(), pending=len(pending), **counts)
         _append(output / "sessions.jsonl", [session])
-    return GridOutcome(len(full) + len(al), cached, counts["ran"], counts["failed"], output)
+    return GridOutcome(
+        len(full) + len(al), cached, counts["ran"], counts["failed"], output, pending
+    )
+
+
+def _describe(result: dict[str, Any]) -> str:
+    labels = result.get("labels", {})
+    return f"{labels.get('strategy', result['key'])} seed {result['spec'].get('seed')}"
+
+
+def _show(bar: Any, status: dict[str, Any]) -> None:
+    parts = [f"failed={status['failed']}"]
+    if "rounds" in status:
+        parts.append(f"rounds={status['rounds']}")
+    if status.get("accuracy") is not None:
+        parts.append(f"last accuracy {status['accuracy']:.3f}")
+    bar.set_postfix_str(", ".join(parts))
+
+
+@contextlib.contextmanager
+def _round_progress(
+    bar: Any, executor: Executor, enabled: bool, status: dict[str, Any]
+) -> Iterator[Any]:
+    """A queue the cells post their finished rounds to, shown on the bar as they arrive.
+
+    Only where cells run in local processes (a Ray worker cannot reach this queue).
+    """
+    if not enabled or not getattr(executor, "streams_progress", False):
+        yield None
+        return
+    manager = multiprocessing.Manager()
+    queue = manager.Queue()
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.is_set():
+            try:
+                message = queue.get(timeout=0.2)
+            except Exception:  # noqa: BLE001 - queue.Empty, or the manager going away
+                continue
+            status["rounds"] = status.get("rounds", 0) + 1
+            status["accuracy"] = message.get("accuracy")
+            _show(bar, status)
+
+    thread = threading.Thread(target=drain, daemon=True)
+    thread.start()
+    try:
+        yield queue
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        manager.shutdown()
 
 
 def _full_id(spec: dict[str, Any]) -> str:
     """What identifies the full-data model an active-learning cell is compared with."""
-    keys = ("dataset", "learner", "seed", "validation_size", "test_size", "split_seed")
-    return json.dumps({k: spec[k] for k in keys}, sort_keys=True)
+    keys = ("dataset", "features", "learner", "seed", "validation_size", "test_size", "split_seed")
+    return json.dumps({k: spec.get(k) for k in keys}, sort_keys=True)
 
 
 def _write_manifest(config: ExperimentConfig, output: Path) -> None:

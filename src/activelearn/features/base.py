@@ -15,7 +15,14 @@ from activelearn.errors import DataError
 
 
 class Featurizer(ABC):
-    """Base class giving every featurizer ``fit_transform``."""
+    """Base class giving every featurizer ``fit_transform``.
+
+    ``stateless`` featurizers (pretrained encoders) learn nothing from the
+    data: the engine transforms a whole dataset once (and caches it) instead
+    of fitting on each seed's pool.
+    """
+
+    stateless: bool = False
 
     @abstractmethod
     def fit(self, texts: Sequence[str]) -> Featurizer: ...

@@ -96,6 +96,8 @@ class SentenceEmbedder(Featurizer):
     its own ``model_name`` too, since the name is part of the cache key.
     """
 
+    stateless = True
+
     def __init__(
         self,
         *,

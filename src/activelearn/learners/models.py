@@ -71,8 +71,12 @@ class BiLSTMClassifier(nn.Module):
         pooled = sequence.amax(dim=1)
         return torch.relu(self.dense(pooled))
 
+    def head(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Logits from :meth:`embed`'s output (dropout acts only in training mode)."""
+        return self.output(self.dropout(hidden))
+
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.output(self.dropout(self.embed(tokens)))
+        return self.head(self.embed(tokens))
 
 
 class MLP(nn.Module):
@@ -100,8 +104,11 @@ class MLP(nn.Module):
         """The last hidden layer (dropout is inactive in eval mode)."""
         return self.body(x.flatten(1).float())
 
+    def head(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.output(hidden)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.output(self.embed(x))
+        return self.head(self.embed(x))
 
 
 class SmallCNN(nn.Module):
@@ -141,8 +148,11 @@ class SmallCNN(nn.Module):
             images = images.unsqueeze(1)
         return torch.relu(self.dense(self.features(images)))
 
+    def head(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.output(self.dropout(hidden))
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.output(self.dropout(self.embed(images)))
+        return self.head(self.embed(images))
 
 
 class RandomFlipCrop:

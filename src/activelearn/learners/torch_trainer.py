@@ -36,6 +36,7 @@ OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 EpochCallback = Callable[[dict[str, Any]], None]
 
+MC_SAMPLES = 10  # Monte-Carlo dropout passes when a strategy does not say how many
 _DROPOUT_TYPES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
 
 
@@ -436,12 +437,37 @@ class TorchLearner(BaseEstimator, ClassifierMixin):
         chunks = [out.float().cpu().numpy() for _, out in self._forward_batches(X, forward)]
         return np.concatenate(chunks).reshape(n_rows(X), -1)
 
-    def predict_proba_samples(self, X: Any, k: int, *, seed: int | None = None) -> np.ndarray:
+    def predict_proba_and_embed(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and embeddings from one forward pass (modules with ``embed`` and
+        ``head``, where ``forward(x) == head(embed(x))`` in eval mode); two passes otherwise."""
+        self._check_fitted()
+        if not (callable(getattr(self.module_, "embed", None)) and callable(
+            getattr(self.module_, "head", None))):  # fmt: skip
+            return self.predict_proba(X), self.embed(X)
+        n = n_rows(X)
+        probabilities = np.empty((n, len(self._fitted_classes())), dtype=np.float64)
+        embeddings: np.ndarray | None = None
+        for batch, hidden in self._forward_batches(X, self.module_.embed):
+            logits = self.module_.head(hidden)
+            probabilities[batch] = self._probabilities(logits.float()).cpu().numpy()
+            flat = hidden.float().reshape(len(batch), -1).cpu().numpy()
+            if embeddings is None:
+                embeddings = np.empty((n, flat.shape[1]), dtype=np.float32)
+            embeddings[batch] = flat
+        if embeddings is None:
+            embeddings = np.empty((0, 0), dtype=np.float32)
+        return probabilities, embeddings
+
+    def predict_proba_samples(
+        self, X: Any, k: int | None = None, *, seed: int | None = None
+    ) -> np.ndarray:
         """k x N x C Monte-Carlo dropout samples: dropout active, everything else in eval mode.
 
-        Seeded by ``seed`` (default: the learner's seed), so the same call gives the same samples.
+        ``k`` defaults to ``MC_SAMPLES`` (10) passes. Seeded by ``seed`` (default:
+        the learner's seed), so the same call gives the same samples.
         """
         self._check_fitted()
+        k = MC_SAMPLES if k is None else k
         if k < 1:
             raise ConfigError(f"k must be >= 1, got {k}")
         if not any(isinstance(m, _DROPOUT_TYPES) for m in self.module_.modules()):

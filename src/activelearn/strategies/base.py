@@ -10,8 +10,9 @@ strategies testable with hand-made arrays and usable with any model.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -24,22 +25,38 @@ SAMPLES = "samples"  # K x N x C Monte-Carlo samples (learner.predict_proba_samp
 LABELED_EMBEDDINGS = "labeled_embeddings"  # M x D embeddings of the labeled items
 VALIDATION = "validation"  # validation labels and probabilities
 
+PER_ROW = frozenset({PROBABILITIES, EMBEDDINGS, SAMPLES})  # one value per candidate
+# The ModelOutputs fields each input fills.
+FIELDS = {
+    PROBABILITIES: ("probabilities",),
+    EMBEDDINGS: ("embeddings",),
+    SAMPLES: ("samples",),
+    LABELED_EMBEDDINGS: ("labeled_embeddings",),
+    VALIDATION: ("validation_labels", "validation_probabilities"),
+}
+# The labeled items' labels come with their embeddings (used by some strategies, never required).
+_NEED_OF = {name: need for need, names in FIELDS.items() for name in names}
+_NEED_OF["labeled_labels"] = LABELED_EMBEDDINGS
+
 # What to tell a user whose learner cannot provide an input a strategy needs.
 _HOW_TO_PROVIDE = {
     PROBABILITIES: "the learner must implement `predict_proba(X)`",
     EMBEDDINGS: (
-        "the learner must implement `embed(X) -> N x D` or the pool must be featurized "
-        "(activelearn.features) so its features serve as embeddings"
+        "use dense features that serve as embeddings (--features minilm, pixels, or "
+        "`embeddings=` in Python) or a learner with an `embed` method (mlp, cnn, bilstm)"
     ),
     SAMPLES: (
-        "the learner must implement `predict_proba_samples(X, k) -> k x N x C` "
-        "(Monte-Carlo dropout) or be wrapped in activelearn.learners.committee.Committee"
+        "use a learner that gives Monte-Carlo samples: --learner committee, or a network "
+        "with dropout (mlp, cnn, bilstm); in Python, `predict_proba_samples(X, k)`"
     ),
     LABELED_EMBEDDINGS: (
-        "the loop must pass the labeled items' embeddings (an empty 0 x D array when "
-        "nothing is labeled yet); the learner must implement `embed(X)`"
+        "the labeled items' embeddings are needed too (an empty 0 x D array when nothing "
+        "is labeled yet): " + "dense features or a learner with an `embed` method"
     ),
-    VALIDATION: "the loop must pass validation labels and the model's validation probabilities",
+    VALIDATION: (
+        "give the loop a validation set (--validation-size above 0, --validation-data, "
+        "or `validation=` in Python)"
+    ),
 }
 
 
@@ -47,48 +64,143 @@ class MissingOutputError(ModelOutputError):
     """A strategy needs an input (embeddings, MC samples, ...) that was not provided."""
 
 
-@dataclass(frozen=True)
+class OutputSource(Protocol):
+    """Computes model outputs for candidates on demand: the loop's provider.
+
+    ``compute(need, rows)`` returns the fields of ``need`` (see :data:`FIELDS`)
+    for candidate rows ``rows`` (``None`` for inputs that are not per
+    candidate), already validated, and may return more fields computed in the
+    same pass (probabilities and embeddings from one forward pass).
+    """
+
+    chunk_size: int
+
+    def provides(self, need: str) -> bool: ...
+
+    def compute(self, need: str, rows: np.ndarray | None) -> dict[str, np.ndarray]: ...
+
+
 class ModelOutputs:
     """What the model says about the unlabeled candidates (and, optionally, the rest).
 
-    Only ``probabilities`` is always present; the other fields are filled when
-    the strategy lists them in ``requires``. ``classes`` orders the columns.
+    Built from arrays (tests, users with their own model) or lazily from an
+    :class:`OutputSource` (the loop): a field is computed the first time a
+    strategy reads it, only for the candidates it reads it for, so a wrapper
+    that narrows the candidates first (``subsample``) runs the model on those
+    alone, and a strategy that never reads embeddings never pays for them.
+    ``classes`` orders the columns; ``ids`` are the candidates' item ids.
     """
 
-    probabilities: np.ndarray | None = None
-    embeddings: np.ndarray | None = None
-    samples: np.ndarray | None = None
-    labeled_embeddings: np.ndarray | None = None
-    labeled_labels: np.ndarray | None = None
-    validation_labels: np.ndarray | None = None
-    validation_probabilities: np.ndarray | None = None
-    classes: np.ndarray | None = None
-    size: int | None = None  # number of candidates, for strategies that need no arrays
+    def __init__(
+        self,
+        probabilities: np.ndarray | None = None,
+        embeddings: np.ndarray | None = None,
+        samples: np.ndarray | None = None,
+        labeled_embeddings: np.ndarray | None = None,
+        labeled_labels: np.ndarray | None = None,
+        validation_labels: np.ndarray | None = None,
+        validation_probabilities: np.ndarray | None = None,
+        classes: np.ndarray | None = None,
+        size: int | None = None,  # number of candidates, for strategies that need no arrays
+        ids: np.ndarray | None = None,
+        *,
+        source: OutputSource | None = None,
+        rows: np.ndarray | None = None,
+    ) -> None:
+        self._values: dict[str, Any] = {
+            "probabilities": probabilities,
+            "embeddings": embeddings,
+            "samples": samples,
+            "labeled_embeddings": labeled_embeddings,
+            "labeled_labels": labeled_labels,
+            "validation_labels": validation_labels,
+            "validation_probabilities": validation_probabilities,
+        }
+        self._validated: set[str] = set()
+        self.classes = classes
+        self.ids = ids
+        self._source = source
+        self._rows = rows
+        if source is not None and rows is None and size is not None:
+            self._rows = np.arange(size)
+        self.size = size if rows is None else len(rows)
+
+    def _get(self, name: str) -> Any:
+        value = self._values[name]
+        if value is None and self._source is not None:
+            need = _NEED_OF[name]
+            if self._source.provides(need):
+                rows = self._rows if need in PER_ROW else None
+                for key, array in self._source.compute(need, rows).items():
+                    if self._values.get(key) is None:
+                        self._values[key] = array
+                        self._validated.add(key)  # the source validates what it computes
+                value = self._values[name]
+        return value
+
+    probabilities = property(lambda self: self._get("probabilities"))
+    embeddings = property(lambda self: self._get("embeddings"))
+    samples = property(lambda self: self._get("samples"))
+    labeled_embeddings = property(lambda self: self._get("labeled_embeddings"))
+    labeled_labels = property(lambda self: self._get("labeled_labels"))
+    validation_labels = property(lambda self: self._get("validation_labels"))
+    validation_probabilities = property(lambda self: self._get("validation_probabilities"))
+
+    def available(self, need: str) -> bool:
+        """Whether ``need`` is given or can be computed (without computing it)."""
+        given = all(self._values[name] is not None for name in FIELDS[need])
+        return given or (self._source is not None and self._source.provides(need))
+
+    def computed(self, name: str) -> bool:
+        return self._values[name] is not None
 
     @property
     def n_candidates(self) -> int:
         if self.size is not None:
             return self.size
-        for array in (self.probabilities, self.embeddings):
-            if array is not None:
-                return array.shape[0]
-        if self.samples is not None:
-            return self.samples.shape[1]
+        for name in ("probabilities", "embeddings"):
+            if self._values[name] is not None:
+                return self._values[name].shape[0]
+        if self._values["samples"] is not None:
+            return self._values["samples"].shape[1]
         raise ModelOutputError("ModelOutputs needs `size` or an array of candidate outputs")
 
     def subset(self, indices: np.ndarray) -> ModelOutputs:
         """The same outputs restricted to candidates ``indices`` (for wrappers).
 
-        Per-candidate arrays are sliced; labeled and validation arrays are kept.
+        Arrays already computed are sliced; the rest is computed for these
+        candidates only when read. Labeled and validation arrays are kept.
         """
         indices = np.asarray(indices, dtype=int)
-        return replace(
-            self,
-            probabilities=None if self.probabilities is None else self.probabilities[indices],
-            embeddings=None if self.embeddings is None else self.embeddings[indices],
-            samples=None if self.samples is None else self.samples[:, indices],
+        values = dict(self._values)
+        for name in ("probabilities", "embeddings"):
+            if values[name] is not None:
+                values[name] = values[name][indices]
+        if values["samples"] is not None:
+            values["samples"] = values["samples"][:, indices]
+        out = ModelOutputs(
+            **values,
+            classes=self.classes,
             size=None if self.size is None else len(indices),
+            ids=None if self.ids is None else self.ids[indices],
+            source=self._source,
+            rows=None if self._rows is None else self._rows[indices],
         )
+        out._validated = set(self._validated)
+        return out
+
+    def chunks(self, requires: frozenset[str]) -> Iterator[ModelOutputs]:
+        """Consecutive parts of the candidates, for row-wise scores over a lazy source:
+        only one part's probabilities or Monte-Carlo samples are in memory at a time.
+        Yields ``self`` when everything required is already at hand."""
+        needed = [name for need in requires & PER_ROW for name in FIELDS[need]]
+        step = self._source.chunk_size if self._source is not None else 0
+        n = self.n_candidates
+        if step == 0 or n <= step or all(self._values[name] is not None for name in needed):
+            yield self
+            return
+        for start in range(0, n, step):
+            yield self.subset(np.arange(start, min(n, start + step)))
 
 
 @dataclass(frozen=True)
@@ -115,6 +227,9 @@ class QueryStrategy(ABC):
     name: ClassVar[str]
     # Wrappers set ``requires`` per instance (their own needs plus their base strategy's).
     requires: frozenset[str] = frozenset({PROBABILITIES})
+    # Monte-Carlo samples to ask for (strategies that need samples; None: all a committee
+    # has, or the learner's default number of dropout passes).
+    n_samples: int | None = None
 
     def query(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         if n < 0:
@@ -143,52 +258,79 @@ class QueryStrategy(ABC):
         return f"{type(self).__name__}({params})"
 
 
+def wanted_samples(strategy: QueryStrategy) -> int | None:
+    """``n_samples`` of a strategy, or of the strategy a wrapper wraps."""
+    current: Any = strategy
+    while current is not None:
+        if current.n_samples is not None:
+            return current.n_samples
+        current = getattr(current, "base", None)
+    return None
+
+
 def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) -> None:
-    """Raise unless ``outputs`` holds every input in ``requires``, with consistent shapes."""
-    present = {
-        PROBABILITIES: outputs.probabilities is not None,
-        EMBEDDINGS: outputs.embeddings is not None,
-        SAMPLES: outputs.samples is not None,
-        LABELED_EMBEDDINGS: outputs.labeled_embeddings is not None,
-        VALIDATION: outputs.validation_labels is not None
-        and outputs.validation_probabilities is not None,
-    }
+    """Raise unless ``outputs`` holds (or can compute) every input in ``requires``.
+
+    Arrays handed in are validated here, once per array; arrays a lazy source
+    computes are validated by the source as it computes them, part by part.
+    """
     for need in sorted(requires):
-        if not present[need]:
+        if not outputs.available(need):
             raise MissingOutputError(
                 f"strategy {name!r} needs {need} but none were given: {_HOW_TO_PROVIDE[need]}"
             )
     n = outputs.n_candidates
-    if PROBABILITIES in requires:
-        check_probabilities(outputs.probabilities)
-    if EMBEDDINGS in requires:
-        _check_rows(outputs.embeddings, n, "embeddings", ndim=2)
-    if SAMPLES in requires:
-        samples = np.asarray(outputs.samples)
-        if samples.ndim != 3 or samples.shape[1] != n or samples.shape[0] < 1:
+    for need in sorted(requires):
+        for field_name in FIELDS[need]:
+            if outputs.computed(field_name) and field_name not in outputs._validated:
+                validate_field(field_name, outputs._values[field_name], n)
+                outputs._validated.add(field_name)
+    if (
+        EMBEDDINGS in requires
+        and outputs.computed("embeddings")
+        and outputs.computed("labeled_embeddings")
+    ):
+        labeled = np.asarray(outputs.labeled_embeddings)
+        width = outputs.embeddings.shape[1]
+        if labeled.ndim != 2 or labeled.shape[1] != width:
+            raise ModelOutputError(
+                f"labeled embeddings must be M x {width} like the candidates' embeddings, "
+                f"got shape {labeled.shape}"
+            )
+    validation = outputs._values["validation_labels"], outputs._values["validation_probabilities"]
+    if (
+        VALIDATION in requires
+        and validation[0] is not None
+        and len(validation[0]) != len(validation[1])
+    ):
+        raise ModelOutputError(
+            f"got {len(validation[0])} validation labels for {len(validation[1])} validation "
+            "predictions"
+        )
+
+
+def validate_field(name: str, array: Any, n: int | None) -> None:
+    """Raise :class:`ModelOutputError` unless ``array`` is a valid ``name`` for ``n`` rows."""
+    if name in ("probabilities", "validation_probabilities"):
+        check_probabilities(array)
+        if name == "probabilities" and n is not None and len(array) != n:
+            raise ModelOutputError(f"got probabilities for {len(array)} items, expected {n}")
+    elif name == "embeddings":
+        _check_rows(array, n, "embeddings", ndim=2)
+    elif name == "labeled_embeddings":
+        _check_rows(array, None, "labeled embeddings", ndim=2)
+    elif name == "samples":
+        samples = np.asarray(array)
+        if samples.ndim != 3 or samples.shape[0] < 1 or (n is not None and samples.shape[1] != n):
             raise ModelOutputError(
                 f"samples must be K x N x C with N = {n} candidates, got shape {samples.shape}"
             )
         check_probabilities(samples.reshape(-1, samples.shape[-1]))
-    if EMBEDDINGS in requires and outputs.labeled_embeddings is not None:  # also when optional
-        labeled = np.asarray(outputs.labeled_embeddings)
-        if labeled.ndim != 2 or labeled.shape[1] != outputs.embeddings.shape[1]:
-            raise ModelOutputError(
-                f"labeled embeddings must be M x {outputs.embeddings.shape[1]} like the "
-                f"candidates' embeddings, got shape {labeled.shape}"
-            )
-    if VALIDATION in requires:
-        check_probabilities(outputs.validation_probabilities)
-        if len(outputs.validation_labels) != len(outputs.validation_probabilities):
-            raise ModelOutputError(
-                f"got {len(outputs.validation_labels)} validation labels for "
-                f"{len(outputs.validation_probabilities)} validation predictions"
-            )
 
 
-def _check_rows(array: np.ndarray, n: int, what: str, *, ndim: int) -> None:
+def _check_rows(array: np.ndarray, n: int | None, what: str, *, ndim: int) -> None:
     array = np.asarray(array)
-    if array.ndim != ndim or array.shape[0] != n:
+    if array.ndim != ndim or (n is not None and array.shape[0] != n):
         raise ModelOutputError(
             f"{what} must have {ndim} dimensions and {n} rows, got {array.shape}"
         )
@@ -254,12 +396,23 @@ class ScoringStrategy(QueryStrategy):
     acquisition samples from it, the class-balanced wrapper ranks within classes.
     """
 
+    # True when each candidate's score depends on its own outputs alone, so the scores
+    # can be computed part by part (information density, which compares candidates, is not).
+    rowwise: ClassVar[bool] = True
+
     @abstractmethod
     def score(self, outputs: ModelOutputs) -> np.ndarray:
         """One score per candidate, higher = more worth labeling."""
 
+    def scores(self, outputs: ModelOutputs) -> np.ndarray:
+        """:meth:`score` over every candidate, part by part when the source is lazy."""
+        if not self.rowwise:
+            return self.score(outputs)
+        parts = [self.score(part) for part in outputs.chunks(self.requires)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
-        scores = self.score(outputs)
+        scores = self.scores(outputs)
         chosen = top_k(scores, n, rng)
         return Query(chosen, scores[chosen])
 

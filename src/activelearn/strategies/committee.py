@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from activelearn.errors import ConfigError
 from activelearn.strategies.base import SAMPLES, ModelOutputs, ScoringStrategy
 from activelearn.strategies.bayesian import mean_probabilities
 from activelearn.strategies.registry import register
@@ -48,6 +49,13 @@ def kl_consensus_scores(samples: np.ndarray) -> np.ndarray:
 
 class _CommitteeScore(ScoringStrategy):
     requires = frozenset({SAMPLES})
+
+    def __init__(self, n_samples: int | None = None) -> None:
+        """``n_samples``: Monte-Carlo passes or committee members to use; ``None`` takes
+        every member of a committee, or the learner's default number of dropout passes."""
+        if n_samples is not None and (isinstance(n_samples, bool) or n_samples < 2):
+            raise ConfigError(f"n_samples must be at least 2 (or unset), got {n_samples!r}")
+        self.n_samples = n_samples
 
 
 @register

@@ -36,6 +36,7 @@ def mean_cosine_similarity(X: np.ndarray) -> np.ndarray:
 class InformationDensity(ScoringStrategy):
     name = "information_density"
     requires = frozenset({PROBABILITIES, EMBEDDINGS})
+    rowwise = False  # density compares each candidate with all the others
 
     def __init__(self, uncertainty: str = "entropy", beta: float = 1.0) -> None:
         uncertainty_scores(np.full((1, 2), 0.5), uncertainty)  # fail early on a bad name

@@ -7,6 +7,7 @@ adding a strategy is one new file with a ``@register``-decorated class.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from typing import Any
 
@@ -58,7 +59,16 @@ def make_strategy(name: str | QueryStrategy, **params: Any) -> QueryStrategy:
     if isinstance(name, QueryStrategy):
         return name
     cls = strategy_class(name)
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise ConfigError(f"bad parameters for strategy {name!r}: {exc}") from None
+    signature = inspect.signature(cls.__init__)
+    accepted = [
+        name
+        for name, p in signature.parameters.items()
+        if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ConfigError(
+            f"strategy {name!r} has no parameter {', '.join(map(repr, unknown))}; "
+            f"accepted: {', '.join(accepted) or 'none'}"
+        )
+    return cls(**params)

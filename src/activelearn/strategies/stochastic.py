@@ -81,7 +81,7 @@ class StochasticBatch(QueryStrategy):
         self.requires = self.base.requires
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
-        scores = self.base.score(outputs)
+        scores = self.base.scores(outputs)
         perturbed = log_weights(scores, self.mode, self.beta) + rng.gumbel(size=len(scores))
         chosen = top_k(perturbed, n, rng)
         return Query(chosen, scores[chosen])

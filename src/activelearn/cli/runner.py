@@ -1,0 +1,158 @@
+"""What ``activelearn run`` does once its settings are read: a one-cell experiment.
+
+The settings become an experiment config (one dataset and learner, the
+chosen strategies and seeds), the data is loaded and checked before any
+run starts, the cells run on the experiments' executor and cache, and the
+summary, table and report are the experiments' own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from activelearn.cli.run import RunSettings, check_output, in_cli_words
+from activelearn.errors import ConfigError
+from activelearn.experiments.analysis import summarize
+from activelearn.experiments.config import Cell, ExperimentConfig, parse_config
+from activelearn.experiments.executors import LocalExecutor
+from activelearn.experiments.report import write_report
+from activelearn.experiments.runner import load_results, run_grid
+from activelearn.experiments.table import console_table
+
+
+@dataclass
+class RunOutcome:
+    table: str
+    summary: dict[str, Any]
+    plots: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def run(settings: RunSettings) -> RunOutcome:
+    """Run every (strategy, seed) of ``settings``; write histories, summary, plots, report."""
+    try:
+        config = parse_config(settings.experiment())
+    except ConfigError as exc:
+        raise ConfigError(in_cli_words(str(exc))) from None
+    output = check_output(settings)
+    notes = check_data(config)
+    for note in notes:
+        print(note, file=sys.stderr)
+    cells = len(config.al_cells()) + len(config.full_cells())
+    workers = settings.workers or min(os.cpu_count() or 1, cells)
+
+    def run_dir_of(cell: Cell) -> Path:
+        return output / _safe(cell.labels["strategy"]) / f"seed_{cell.spec['seed']}"
+
+    with LocalExecutor(workers) as executor:
+        grid = run_grid(config, output, executor, run_dir_of=run_dir_of)
+    manifest, results = load_results(output)
+    summary = summarize(manifest, results)
+    report = write_report(output)
+    table = console_table(summary)
+    (output / "summary.txt").write_text(table + "\n")
+    run_summary = _run_summary(summary, results, run_dir_of, config)
+    (output / "summary.json").write_text(json.dumps(run_summary, indent=1, default=str))
+    plots = _plots(summary, results, output, run_dir_of, config, settings)
+    failed = [f"{f['labels'].get('strategy')}: {f['error']}" for f in summary["failures"]]
+    notes = [f"report: {report / 'report.html'}", *(f"failed: {f}" for f in failed)]
+    return RunOutcome(table, run_summary, plots, notes, list(grid.pending), failed)
+
+
+def check_data(config: ExperimentConfig) -> list[str]:
+    """Load every dataset of ``config`` once, before any cell starts: a bad path, column or
+    file is reported now, with what became of each row. Local workers inherit the loaded
+    data (forked), so nothing is read twice."""
+    from activelearn.catalog import load_task
+
+    notes, seen = [], set()
+    for spec, _ in config.loop_specs():
+        key = json.dumps([spec.dataset, spec.features, spec.seed], sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        task = load_task(
+            spec.dataset, features=spec.features, seed=spec.seed, split_seed=spec.split_seed,
+            validation_size=spec.validation_size, test_size=spec.test_size,
+        )  # fmt: skip
+        task.make_learner(spec.learner, spec.seed)  # the data suits the learner
+        if len(seen) == 1:
+            from activelearn.data.tabular import RowReport
+
+            for rows in task.info.get("rows", []):
+                notes.append(RowReport(**{k: rows[k] for k in ("source", "read", "skipped",
+                                                               "notes")}).summary())  # fmt: skip
+            if task.info.get("features"):
+                notes.append(f"features: {task.info['features']}")
+    return notes
+
+
+def _run_summary(
+    summary: dict[str, Any], results: list[dict[str, Any]], run_dir_of: Any,
+    config: ExperimentConfig,
+) -> dict[str, Any]:  # fmt: skip
+    """``summary.json`` of a run: per strategy the experiment summary's numbers, and per run
+    its splits, what became of the input rows, why it stopped and where it lives."""
+    runs = []
+    labels_of = {c.key: c for c in config.al_cells()}
+    for r in results:
+        if r["kind"] != "al" or r["key"] not in labels_of:
+            continue
+        cell = labels_of[r["key"]]
+        entry: dict[str, Any] = {
+            "strategy": cell.labels["strategy"], "seed": cell.spec["seed"],
+            "status": r.get("status"), "directory": str(run_dir_of(cell)),
+        }  # fmt: skip
+        if r.get("status") == "ok":
+            split = r["split"]
+            entry["splits"] = {
+                "pool": split["n_pool"], "validation": split["n_validation"],
+                "test": split["n_test"], "unlabeled": split.get("n_unlabeled", 0),
+            }  # fmt: skip
+            entry["rows"] = split["rows"][0] if split.get("rows") else None
+            entry["stop_reason"] = r["stop_reason"]
+            entry["final"] = {k: v for k, v in r["history"][-1].items() if not isinstance(v, list)}
+        else:
+            entry["error"] = r.get("error")
+        runs.append(entry)
+    strategies = {row["strategy"]: row for row in summary["rows"]}
+    return {
+        "metric": summary["metric"],
+        "std": "sample standard deviation over seeds (n - 1)",
+        "strategies": strategies,
+        "full_data": summary["full_models"],
+        "runs": runs,
+        "warnings": summary["warnings"],
+    }
+
+
+def _plots(
+    summary: dict[str, Any], results: list[dict[str, Any]], output: Path, run_dir_of: Any,
+    config: ExperimentConfig, settings: RunSettings,
+) -> list[Path]:  # fmt: skip
+    from activelearn.history import History
+    from activelearn.plots import summary_curves, training_curves
+
+    if not summary["rows"]:
+        return []
+    dataset = config.datasets[0].label
+    title = f"{dataset}: {config.learners[0].label}, seeds {', '.join(map(str, config.seeds))}"
+    plots = [summary_curves(summary, output / "learning_curve.png", title=title)]
+    first = next((c for c in config.al_cells() if c.labels["strategy"] == settings.strategies[0]),
+                 None)  # fmt: skip
+    if first is not None:
+        epochs = training_curves(History.load(run_dir_of(first)), output / "training_curves.png")
+        if epochs is not None:
+            plots.append(epochs)
+    return plots
+
+
+def _safe(label: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_.()=," else "_" for ch in label)

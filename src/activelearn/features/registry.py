@@ -1,0 +1,50 @@
+"""Featurizers by name: what turns a dataset's items into learner inputs.
+
+``tfidf`` for texts with linear models (the strong default for sentiment),
+``minilm`` sentence embeddings (meaning: diversity and cold start; cached on
+disk), ``tokens`` for sequence models such as the tutorial's BiLSTM. Numeric
+and image data need none. ``auto`` (the default of ``run``) picks ``tfidf``
+for text and nothing otherwise, and says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activelearn.registry import Registry
+
+FEATURIZERS = Registry("featurizer")
+featurizer = FEATURIZERS.register
+
+
+@featurizer("tfidf")
+def tfidf(
+    ngram_max: int = 2, min_df: int = 2, max_features: int | None = None, sublinear_tf: bool = True
+) -> Any:
+    """TF-IDF of word 1..ngram_max-grams, fitted on the pool's texts only."""
+    from activelearn.features.tfidf import TfidfFeaturizer
+
+    return TfidfFeaturizer(
+        ngram_range=(1, ngram_max), min_df=min_df, max_features=max_features,
+        sublinear_tf=sublinear_tf,
+    )  # fmt: skip
+
+
+@featurizer("minilm")
+def minilm(max_length: int = 256, batch_size: int = 32, cache: str | None = None) -> Any:
+    """all-MiniLM-L6-v2 sentence embeddings (384-d), offline, cached on disk."""
+    from activelearn.features.sentence import SentenceEmbedder
+
+    return SentenceEmbedder(max_length=max_length, batch_size=batch_size, cache=cache)
+
+
+@featurizer("tokens")
+def tokens(max_tokens: int = 3000, sequence_length: int = 150) -> Any:
+    """Token ids (a Keras-equivalent TextVectorization) for sequence models like bilstm."""
+    from activelearn.features.text_vectorizer import TextVectorizer
+
+    return TextVectorizer(max_tokens=max_tokens, sequence_length=sequence_length)
+
+
+def available_featurizers() -> list[str]:
+    return FEATURIZERS.names()

@@ -20,9 +20,9 @@ from activelearn.reproduce.keras_imdb import (  # noqa: E402
     active_learning_run,
     reproduce_keras_imdb,
     sampling_counts,
-    select_by_prediction,
     stratified_splits,
 )
+from activelearn.strategies import ModelOutputs, make_strategy  # noqa: E402
 
 TINY = ImdbProtocol(
     val_per_class=10,
@@ -126,13 +126,27 @@ def test_sampling_counts_follow_the_tutorials_arithmetic():
     assert sampling_counts(0, 7, 5000) == (2500, 2500)
 
 
-def test_select_by_prediction_takes_the_most_uncertain_of_each_predicted_class():
+def _ratio_picks(p, false_negatives, false_positives, n):
+    """The leakage-free variant's choice: the registered ratio strategy, least confidence."""
+    # a validation set with exactly these errors: FN = positives predicted negative, etc.
+    truth = [1] * false_negatives + [0] * false_positives + [0, 1]
+    predicted_positive = [0.2] * false_negatives + [0.8] * false_positives + [0.2, 0.8]
+    val = np.array([[1 - q, q] for q in predicted_positive])
+    outputs = ModelOutputs(
+        probabilities=np.column_stack([1 - p, p]), validation_labels=np.array(truth),
+        validation_probabilities=val, classes=np.array([0, 1]),
+    )  # fmt: skip
+    strategy = make_strategy("ratio", uncertainty="least_confidence")
+    return strategy.query(outputs, n, np.random.default_rng(0)).indices
+
+
+def test_ratio_takes_the_most_uncertain_of_each_predicted_class_as_the_tutorial_splits():
     p = np.array([0.05, 0.45, 0.30, 0.55, 0.90, 0.70, 0.51])
-    chosen = select_by_prediction(p, n_negative=2, n_positive=1)
-    assert chosen.tolist() == [1, 2, 6]
+    # 2 FN : 1 FP -> two of the items predicted negative, one predicted positive
+    assert sorted(_ratio_picks(p, 2, 1, 3).tolist()) == [1, 2, 6]
     # only two items are predicted negative: the shortfall comes from the positives
-    assert sorted(select_by_prediction(p[[1, 3, 4, 5]], 3, 1)) == [0, 1, 2, 3]
-    assert len(select_by_prediction(p, 10, 10)) == len(p)
+    assert sorted(_ratio_picks(p[[1, 3, 4, 5]], 3, 1, 4).tolist()) == [0, 1, 2, 3]
+    assert len(_ratio_picks(p, 1, 1, 20)) == len(p)
 
 
 def _first_query(labels, splits, *, faithful):

@@ -48,25 +48,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 class _Progress:
-    """A bar per fit, advanced by the trainer's epoch events."""
+    """A bar per fit, advanced by the trainer's epoch events, closed when the model is scored."""
 
     def __init__(self) -> None:
         self.bar: tqdm | None = None
+        self.fit: tuple[Any, Any] | None = None
 
     def __call__(self, name: str, info: dict[str, Any]) -> None:
-        if name == "fit_started":
-            label = f"{info.get('model')} round {info.get('round', 0)}, {info['labels']} labels"
-            self.bar = tqdm(desc=label, unit="epoch", leave=False)
-        elif name == "epoch" and self.bar is not None:
+        if name == "epoch":
+            fit = (info.get("model"), info.get("round", 0))
+            if self.bar is None or fit != self.fit:
+                self._close()
+                self.fit = fit
+                self.bar = tqdm(desc=f"{fit[0]} round {fit[1]}", unit="epoch", leave=False)
             self.bar.update(1)
             self.bar.set_postfix(val_loss=f"{info.get('val_loss', float('nan')):.4f}")
-        elif name == "fit_finished" and self.bar is not None:
-            self.bar.close()
         elif name == "evaluated":
+            self._close()
             tqdm.write(
-                f"{info.get('model')} round {info.get('round', 0)}: "
-                f"test accuracy {info.get('test_accuracy', float('nan')):.4f}"
+                f"{info.get('model')} round {info.get('round', 0)}, {info.get('labels_used')} "
+                f"labels: test accuracy {info.get('test_accuracy', float('nan')):.4f}"
             )
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def handle(args: argparse.Namespace) -> int:

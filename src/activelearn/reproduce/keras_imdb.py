@@ -12,11 +12,19 @@ round.
 It gets two things wrong that matter for anyone copying the recipe: the
 ratio comes from the *test* set's errors, and the reviews are drawn from pools
 already split by their *true* label, so the hidden labels steer which items
-are "queried". ``faithful=True`` does exactly that and flags the result
-``leaks_test_set=True``. The default is leakage-free: the ratio comes from the
-validation set and each class's share is drawn from the items the model
-*predicts* as that class, most uncertain first; labels are revealed only for
-the chosen items. Test data is used for reporting only.
+are "queried". ``faithful=True`` does exactly that (the small leaking strategy
+of :mod:`activelearn.reproduce.tutorial_sampling`) and flags the result
+``leaks_test_set=True``. The default is leakage-free: the registered ``ratio``
+strategy takes the ratio from the validation set and draws each class's share
+from the items the model *predicts* as that class, most uncertain first;
+labels are revealed only for the chosen items. Test data is used for
+reporting only.
+
+Both run on :class:`~activelearn.loop.ActiveLearningLoop`, the one engine:
+the initial 15,000 reviews are labels given with the pool, each round adds
+``sampling_size`` queried reviews, and the warm-started BiLSTM is refitted
+with a fresh optimizer; the full-data model is the loop's seed round over
+every training review.
 
 The tutorial's reviews come in TensorFlow Datasets' fixed order; here each
 seed shuffles each class before splitting, so seeds vary the split as well as
@@ -29,14 +37,19 @@ import dataclasses
 import functools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from activelearn.data.pool import Pool
 from activelearn.errors import ConfigError, DataError
-from activelearn.strategies.base import top_k
+from activelearn.loop import ActiveLearningLoop, Event
+from activelearn.reproduce.results import Evaluation, KerasImdbResult, ModelRun, SeedResult
+from activelearn.reproduce.tutorial_sampling import TutorialSampling, sampling_counts
+
+__all__ = ["Evaluation", "KerasImdbResult", "ModelRun", "SeedResult", "sampling_counts"]
 
 EventCallback = Callable[[str, dict[str, Any]], None]
 
@@ -132,168 +145,6 @@ def stratified_splits(
     )
 
 
-def sampling_counts(
-    false_positives: int, false_negatives: int, sampling_size: int
-) -> tuple[int, int]:
-    """(negatives, positives) to draw, as the tutorial computes them.
-
-    Negatives get the false negatives' share and positives the false
-    positives' share, truncated to integers; equal shares when either count is 0.
-    Read by predicted class (as the leakage-free mode does) this is coherent:
-    false negatives are the errors among items predicted negative.
-    """
-    if false_negatives and false_positives:
-        total = false_negatives + false_positives
-        ratio_positive, ratio_negative = false_positives / total, false_negatives / total
-    else:
-        ratio_positive = ratio_negative = 0.5
-    return int(ratio_negative * sampling_size), int(ratio_positive * sampling_size)
-
-
-def select_by_prediction(
-    positive_probability: np.ndarray, n_negative: int, n_positive: int
-) -> np.ndarray:
-    """Pool positions to label: ``n_negative`` of the items predicted negative and
-    ``n_positive`` of those predicted positive, most uncertain (closest to 0.5) first.
-
-    Only the model's probabilities go in, never a label. When a predicted class
-    has too few items the remainder comes from the other one.
-    """
-    p = np.asarray(positive_probability, dtype=np.float64)
-    predicted_positive = np.flatnonzero(p > 0.5)
-    predicted_negative = np.flatnonzero(p <= 0.5)
-    total = min(n_negative + n_positive, len(p))
-    n_negative = min(n_negative, len(predicted_negative))
-    n_positive = min(total - n_negative, len(predicted_positive))
-    n_negative = min(total - n_positive, len(predicted_negative))
-    return np.concatenate(
-        [
-            _top(predicted_negative, p[predicted_negative], n_negative),
-            _top(predicted_positive, -p[predicted_positive], n_positive),
-        ]
-    )
-
-
-def _top(candidates: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
-    return candidates[top_k(scores, n)] if n > 0 else np.empty(0, dtype=int)
-
-
-@dataclass
-class Evaluation:
-    """Binary metrics at threshold 0.5, as the tutorial's Keras metrics compute them."""
-
-    accuracy: float
-    loss: float
-    false_positives: int
-    false_negatives: int
-
-    @classmethod
-    def of(cls, positive_probability: np.ndarray, labels: np.ndarray) -> Evaluation:
-        p = np.clip(np.asarray(positive_probability, dtype=np.float64), 1e-7, 1 - 1e-7)
-        y = np.asarray(labels)
-        predicted = (p > 0.5).astype(int)
-        loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-        return cls(
-            accuracy=float((predicted == y).mean()),
-            loss=float(loss),
-            false_positives=int(((predicted == 1) & (y == 0)).sum()),
-            false_negatives=int(((predicted == 0) & (y == 1)).sum()),
-        )
-
-
-@dataclass
-class ModelRun:
-    """One trained model (full data or active learning): its test metrics and how it got there.
-
-    ``history`` holds every epoch of every fit with its ``round`` (0 = first
-    fit), like the tutorial's ``append_history``; ``rounds`` one row per fit.
-    """
-
-    test: Evaluation
-    labels_used: int
-    seconds: float
-    history: list[dict[str, Any]] = field(default_factory=list)
-    rounds: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class SeedResult:
-    seed: int
-    full: ModelRun
-    active: ModelRun
-
-
-SUMMARY_METRICS = (
-    "accuracy",
-    "loss",
-    "false_positives",
-    "false_negatives",
-    "labels_used",
-    "seconds",
-)
-
-
-@dataclass
-class KerasImdbResult:
-    """Per-seed results plus what produced them; ``summary()`` gives mean and std over seeds."""
-
-    seeds: list[SeedResult]
-    faithful: bool
-    leaks_test_set: bool
-    reload_best: bool
-    protocol: ImdbProtocol
-
-    def summary(self) -> dict[str, dict[str, dict[str, float]]]:
-        """``{"full"|"active": {metric: {"mean", "std"}}}``; std uses ddof=1 (0 for one seed)."""
-        out: dict[str, dict[str, dict[str, float]]] = {}
-        for name in ("full", "active"):
-            out[name] = {}
-            for metric in SUMMARY_METRICS:
-                values = np.array([_metric(getattr(s, name), metric) for s in self.seeds], float)
-                std = values.std(ddof=1) if len(values) > 1 else 0.0
-                out[name][metric] = {"mean": float(values.mean()), "std": float(std)}
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "summary": self.summary()}
-
-    def report(self) -> str:
-        """A short text table for the command line."""
-        mode = (
-            "faithful (ratio from TEST set, draws by TRUE label)"
-            if self.faithful
-            else ("leakage-free (ratio from validation set, draws by predicted class)")
-        )
-        lines = [f"Keras IMDB active-learning reproduction, {mode}, seeds {self._seed_list()}"]
-        summary = self.summary()
-        for name, title in (("full", "full data"), ("active", "active learning")):
-            row = summary[name]
-            lines.append(
-                f"  {title:16s} accuracy {_pm(row['accuracy'], 4)}"
-                f"  FP {_pm(row['false_positives'], 0)}  FN {_pm(row['false_negatives'], 0)}"
-                f"  labels {row['labels_used']['mean']:.0f}"
-                f"  time {row['seconds']['mean']:.0f}s"
-            )
-        if self.leaks_test_set:
-            lines.append(
-                "  WARNING: the test set chose the training data; its accuracy is optimistic"
-            )
-        return "\n".join(lines)
-
-    def _seed_list(self) -> str:
-        return ",".join(str(s.seed) for s in self.seeds)
-
-
-def _metric(run: ModelRun, metric: str) -> float:
-    if metric in ("labels_used", "seconds"):
-        return getattr(run, metric)
-    return getattr(run.test, metric)
-
-
-def _pm(stats: dict[str, float], digits: int) -> str:
-    return f"{stats['mean']:.{digits}f}±{stats['std']:.{digits}f}"
-
-
 def run_keras_imdb(
     archive_path: str | Path | None,
     *,
@@ -312,11 +163,10 @@ def run_keras_imdb(
     checkpoint handling: no reload after the first fit, and after each later
     fit the best checkpoint *of the whole run* so far. ``faithful`` also feeds
     the raw reviews (``<br />`` becomes the token ``br``, as in the tutorial).
-    ``on_event(name, info)``
-    receives ``split``, ``fit_started``, ``epoch``, ``fit_finished``,
-    ``queried`` and ``evaluated`` events; ``evaluated`` carries ``model``
-    (``"full"`` or ``"active"``), ``round``, ``labels_used`` and ``test_*``
-    metrics (plus ``val_*`` and the query's counts for active rounds).
+    ``on_event(name, info)`` receives ``split``, ``epoch``, ``queried`` and
+    ``evaluated`` events, each with ``model`` (``"full"`` or ``"active"``) and
+    ``round``; ``evaluated`` carries ``labels_used`` and ``test_*`` and
+    ``val_*`` metrics.
     """
     from activelearn.data.imdb import load_imdb
 
@@ -432,42 +282,55 @@ def _vectorize(texts: Sequence[str], splits: Splits, vectorizer: Vectorizer) -> 
     return tokens
 
 
-def _fit(
-    learner: Any,
-    tokens: np.ndarray,
-    labels: np.ndarray,
-    train: np.ndarray,
-    splits: Splits,
-    emit: EventCallback,
-    tag: dict[str, Any],
-) -> None:
-    emit("fit_started", {**tag, "labels": len(train)})
-    learner.set_params(on_epoch=lambda record: emit("epoch", {**tag, **record}))
-    learner.fit(tokens[train], labels[train], validation=(tokens[splits.val], labels[splits.val]))
-    emit(
-        "fit_finished", {**tag, "epochs": len(learner.history_), "best_epoch": learner.best_epoch_}
+def _pool(tokens: np.ndarray, labels: np.ndarray, items: np.ndarray) -> Pool:
+    """Training reviews as a pool whose hidden truth a simulated oracle reveals."""
+    return Pool(tokens[items], ids=items, hidden_labels=labels[items], classes=[0, 1])
+
+
+def _relay(emit: EventCallback, model: str, loop: ActiveLearningLoop) -> None:
+    """Pass the loop's and the learner's events on as the reproduction's own."""
+    learner = loop.learner
+    current = {"round": 0}
+
+    def on_event(event: Event) -> None:
+        current["round"] = event.round
+        if event.kind == "queried" and event.round > 0:
+            emit("queried", {"model": model, "round": event.round,
+                             "items": [int(i) for i in event.data["ids"]]})  # fmt: skip
+        elif event.kind == "evaluated":
+            row = {
+                k if k.startswith("val_") else f"test_{k}": v
+                for k, v in event.data.items()
+                if not isinstance(v, dict) and k != "eval_seconds"
+            }
+            emit("evaluated", {"model": model, "round": event.round,
+                               "labels_used": len(loop.pool.labeled_indices), **row})  # fmt: skip
+
+    loop.subscribe(on_event)
+    learner.set_params(
+        on_epoch=lambda record: emit("epoch", {"model": model, "round": current["round"], **record})
     )
-
-
-def _evaluate(
-    learner: Any, tokens: np.ndarray, labels: np.ndarray, items: np.ndarray
-) -> Evaluation:
-    return Evaluation.of(learner.predict_proba(tokens[items])[:, 1], labels[items])
 
 
 def train_full_model(
     tokens: np.ndarray, labels: np.ndarray, splits: Splits, learner: Any, emit: EventCallback
 ) -> ModelRun:
-    """The reference: every training review (initial + pool) labeled, best epoch reloaded."""
+    """The reference: every training review (initial + pool) labeled, best epoch reloaded:
+    the loop's seed round over the whole pool."""
     started = time.perf_counter()
     learner.set_params(restore_best=True)
     train = np.concatenate([splits.initial, splits.pool])
-    _fit(learner, tokens, labels, train, splits, emit, {"model": "full", "round": 0})
-    test = _evaluate(learner, tokens, labels, splits.test)
-    metrics = {f"test_{k}": v for k, v in dataclasses.asdict(test).items()}
-    emit("evaluated", {"model": "full", "round": 0, "labels_used": len(train), **metrics})
-    history = [{"round": 0, **record} for record in learner.history_]
-    return ModelRun(test, len(train), time.perf_counter() - started, history)
+    pool = _pool(tokens, labels, train)
+    loop = ActiveLearningLoop(
+        pool, learner, "random", initial_size=len(pool), max_rounds=0,
+        validation=(tokens[splits.val], labels[splits.val]),
+        test=(tokens[splits.test], labels[splits.test]), threads=None,
+    )  # fmt: skip
+    _relay(emit, "full", loop)
+    record = loop.run()[0]
+    history = [{"round": 0, **epoch} for epoch in record.get("epochs", [])]
+    return ModelRun(Evaluation.from_record(record), len(train), time.perf_counter() - started,
+                    history)  # fmt: skip
 
 
 def active_learning_run(
@@ -481,69 +344,67 @@ def active_learning_run(
     reload_best: bool,
     emit: EventCallback,
 ) -> ModelRun:
-    """Initial fit, then ``protocol.iterations`` rounds of ratio-based sampling.
+    """The initial fit, then ``protocol.iterations`` rounds of ratio sampling, on the loop.
 
-    Leakage-free mode reads ``labels`` only for the initial set, the
-    validation set, items after they are chosen, and the test set for
-    reporting. The learner must warm-start (the tutorial keeps one model);
-    each fit gets a fresh optimizer.
+    Leakage-free mode reads labels only for the initial set, the validation
+    set, items after they are chosen, and the test set for reporting. The
+    learner must warm-start (the tutorial keeps one model); each fit gets a
+    fresh optimizer.
     """
     started = time.perf_counter()
     learner.set_params(restore_best=reload_best)
-    labeled = splits.initial.copy()
-    pool = splits.pool
-    pool_negative, pool_positive = splits.pool_negative, splits.pool_positive
-    history: list[dict[str, Any]] = []
-    rounds: list[dict[str, Any]] = []
-    best_loss, best_state = float("inf"), None
+    items = np.concatenate([splits.initial, splits.pool])
+    pool = _pool(tokens, labels, items)
+    pool.add_labels(np.arange(len(splits.initial)), labels[splits.initial])  # given labels
+    test = (tokens[splits.test], labels[splits.test])
+    if faithful:
 
-    def after_fit(round_: int, query: dict[str, Any]) -> Evaluation:
-        nonlocal best_loss, best_state
-        if not reload_best:  # the tutorial's ModelCheckpoint: best over the whole run
-            if learner.best_val_loss_ < best_loss:
-                best_loss, best_state = learner.best_val_loss_, learner.best_state_
-            if round_ > 0:
-                learner.load_state_dict(best_state)
-        history.extend({"round": round_, **record} for record in learner.history_)
-        val = _evaluate(learner, tokens, labels, splits.val)
-        test = _evaluate(learner, tokens, labels, splits.test)  # reporting only
-        row = {"round": round_, "labels_used": len(labeled), **query}
-        row.update({f"val_{k}": v for k, v in dataclasses.asdict(val).items()})
-        row.update({f"test_{k}": v for k, v in dataclasses.asdict(test).items()})
+        def test_errors() -> tuple[int, int]:
+            p = learner.predict_proba(test[0])[:, 1]
+            errors = Evaluation.of(p, test[1])
+            return errors.false_positives, errors.false_negatives
+
+        strategy: Any = TutorialSampling(splits.pool_negative, splits.pool_positive, test_errors)
+        params = None
+    else:
+        strategy, params = "ratio", {"uncertainty": "least_confidence"}
+    loop = ActiveLearningLoop(
+        pool, learner, strategy, strategy_params=params, batch_size=protocol.sampling_size,
+        initial_size=0, max_rounds=protocol.iterations,
+        validation=(tokens[splits.val], labels[splits.val]), test=test, threads=None,
+    )  # fmt: skip
+    _relay(emit, "active", loop)
+    if not reload_best:
+        loop.subscribe(_RunCheckpoint(learner))
+    history = loop.run()
+    epochs = [{"round": r["round"], **e} for r in history for e in r.get("epochs", [])]
+    rounds = []
+    for record in history:
+        row: dict[str, Any] = {"round": record["round"], "labels_used": record["n_labeled"]}
+        if record["round"] > 0:
+            row["queried"] = record["n_queried"]
+            row["queried_positive"] = int(record["class_histogram"].get("1", 0))
+            row["notes"] = record["notes"]
+        for prefix, key in (("val_", "val_"), ("", "test_")):
+            evaluation = dataclasses.asdict(Evaluation.from_record(record, prefix))
+            row.update({f"{key}{k}": v for k, v in evaluation.items()})
         rounds.append(row)
-        emit("evaluated", {"model": "active", **row})
-        return test
+    final = Evaluation.from_record(history[-1])
+    return ModelRun(final, history[-1]["n_labeled"], time.perf_counter() - started, epochs, rounds)
 
-    _fit(learner, tokens, labels, labeled, splits, emit, {"model": "active", "round": 0})
-    test = after_fit(0, {})
-    for round_ in range(1, protocol.iterations + 1):
-        source = splits.test if faithful else splits.val
-        errors = _evaluate(learner, tokens, labels, source)
-        n_negative, n_positive = sampling_counts(
-            errors.false_positives, errors.false_negatives, protocol.sampling_size
-        )
-        if faithful:  # the tutorial: take the next items of pools split by TRUE label
-            chosen = np.concatenate([pool_negative[:n_negative], pool_positive[:n_positive]])
-            pool_negative, pool_positive = pool_negative[n_negative:], pool_positive[n_positive:]
-        else:
-            positions = select_by_prediction(
-                learner.predict_proba(tokens[pool])[:, 1], n_negative, n_positive
-            )
-            chosen = pool[positions]
-            pool = np.delete(pool, positions)
-        if len(chosen) == 0:
-            break
-        labeled = np.concatenate([labeled, chosen])  # the oracle reveals labels[chosen]
-        query = {
-            "ratio_from": "test" if faithful else "validation",
-            "ratio_false_positives": errors.false_positives,
-            "ratio_false_negatives": errors.false_negatives,
-            "requested_negative": n_negative,
-            "requested_positive": n_positive,
-            "queried": len(chosen),
-            "queried_positive": int(labels[chosen].sum()),
-        }
-        emit("queried", {"model": "active", "round": round_, "items": chosen.tolist(), **query})
-        _fit(learner, tokens, labels, labeled, splits, emit, {"model": "active", "round": round_})
-        test = after_fit(round_, query)
-    return ModelRun(test, len(labeled), time.perf_counter() - started, history, rounds)
+
+class _RunCheckpoint:
+    """The tutorial's ModelCheckpoint: after every later fit, the weights of the best epoch
+    of the whole run so far (lowest validation loss) are loaded."""
+
+    def __init__(self, learner: Any) -> None:
+        self.learner = learner
+        self.best_loss, self.best_state = float("inf"), None
+
+    def __call__(self, event: Event) -> None:
+        if event.kind != "trained":
+            return
+        if self.learner.best_val_loss_ < self.best_loss:
+            self.best_loss, self.best_state = self.learner.best_val_loss_, self.learner.best_state_
+        if event.round > 0:
+            self.learner.load_state_dict(self.best_state)

@@ -88,9 +88,9 @@ def test_the_new_model_is_swapped_in_only_when_trained_and_a_failure_keeps_the_o
         release = threading.Event()
         real = trainer_module.train_and_score
 
-        def slow(*args):
+        def slow(*args, **kwargs):
             release.wait(30)
-            return real(*args)
+            return real(*args, **kwargs)
 
         monkeypatch.setattr(trainer_module, "train_and_score", slow)
         _label_n(project, 5)
@@ -104,7 +104,7 @@ def test_the_new_model_is_swapped_in_only_when_trained_and_a_failure_keeps_the_o
             "state": "ready", "version": 2, "metrics": None, "error": None,
         }  # fmt: skip
 
-        def broken(*args):
+        def broken(*args, **kwargs):
             raise DataError("the labeled set is cursed")
 
         monkeypatch.setattr(trainer_module, "train_and_score", broken)

@@ -1,12 +1,15 @@
 """Background retraining: every ``retrain_every`` new labels or on demand, never in a request.
 
 A thread watches the label count. When a retrain is due it records a model
-version as *training*, fits and evaluates it (in a child process by default,
-so TF-IDF's pure-Python tokenising does not hold the server's GIL), and only
-then marks it *ready* and swaps it in with one assignment: requests see the
-old model or the new one, never half of one. The queue is then re-ranked with
-the project's strategy. A failed training is recorded with its error and the
-previous model keeps serving.
+version as *training* and runs a round of the one engine on the label rows
+(:func:`activelearn.server.model.train_and_score`, in a child process by
+default, so TF-IDF's pure-Python tokenising does not hold the server's GIL):
+the loop fits the project's learner, evaluates it on the held-out labels and
+queries the open items with the project's strategy. Only then is the version
+marked *ready* and swapped in with one assignment (requests see the old model
+or the new one, never half of one), and the queue takes the loop's order. A
+failed training is recorded with its error and the previous model keeps
+serving.
 
 On start the newest ready version is rebuilt from the label rows it was
 trained on (nothing is unpickled), and versions a dead server left in
@@ -15,6 +18,7 @@ trained on (nothing is unpickled), and versions a dead server left in
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
@@ -28,10 +32,14 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from activelearn.errors import ActiveLearnError
-from activelearn.server.model import TextModel, TrainResult, probabilities, train_and_score
+from activelearn.server.model import (
+    DEFAULT_LEARNER,
+    TrainResult,
+    probabilities,
+    train_and_score,
+)
 from activelearn.store.models import HELDOUT, READY
 from activelearn.store.store import Store, TrainingRow
-from activelearn.strategies import ModelOutputs, make_strategy
 
 log = logging.getLogger(__name__)
 TRAIN_NICENESS = 10
@@ -42,7 +50,7 @@ class LiveModel:
     """The model that answers predictions; replaced whole, never mutated."""
 
     version: int
-    model: TextModel
+    model: Any  # a fitted learner from the learner registry
     classes: np.ndarray
 
 
@@ -201,6 +209,13 @@ class Trainer:
     def _fit(self, rows: list[TrainingRow], pool: list[str]) -> TrainResult:
         train = [r for r in rows if r.split != HELDOUT]
         heldout = [r for r in rows if r.split == HELDOUT]
+        info = self.store.project_info(self.project_id)
+        job = functools.partial(
+            train_and_score,
+            learner=info.settings.get("learner", DEFAULT_LEARNER),
+            strategy=info.strategy,
+            rank=min(int(info.settings["rerank_size"]), len(pool)),
+        )
         args = (
             [r.text for r in train],
             [r.label for r in train],
@@ -211,13 +226,13 @@ class Trainer:
             int(self.store.project_info(self.project_id).settings["seed"]),
         )
         if not self.isolate:
-            return train_and_score(*args)
+            return job(*args)
         context = multiprocessing.get_context("spawn")
         # A lower CPU priority: on a busy machine requests go first, training takes the rest.
         with ProcessPoolExecutor(
             max_workers=1, mp_context=context, initializer=os.nice, initargs=(TRAIN_NICENESS,)
         ) as executor:
-            return executor.submit(train_and_score, *args).result()
+            return executor.submit(job, *args).result()
 
     def _describe_errors(
         self, metrics: dict[str, Any], heldout: list[TrainingRow]
@@ -246,20 +261,10 @@ class Trainer:
     def _rerank(
         self, version: int, item_ids: list[int], result: TrainResult, n_labels: int
     ) -> None:
-        if not item_ids:
-            return
-        info = self.store.project_info(self.project_id)
-        strategy = make_strategy(info.strategy)
-        rng = np.random.default_rng([info.settings["seed"], version])
-        outputs = ModelOutputs(
-            probabilities=result.pool_probabilities,
-            classes=self._classes(),
-            size=len(item_ids),
-        )
-        query = strategy.query(outputs, min(info.settings["rerank_size"], len(item_ids)), rng)
-        self.store.set_ranks(
-            self.project_id, version, [item_ids[i] for i in query.indices], n_labels
-        )
+        """The queue in the order the loop's query chose (the same model that now serves)."""
+        if item_ids and result.ranking:
+            ranked = [item_ids[i] for i in result.ranking]
+            self.store.set_ranks(self.project_id, version, ranked, n_labels)
 
     def _classes(self) -> np.ndarray:
         return np.asarray(self.store.project_info(self.project_id).classes, dtype=object)

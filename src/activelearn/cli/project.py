@@ -35,6 +35,12 @@ def register(subparsers: Any) -> None:
     create.add_argument("--id-column")
     create.add_argument("--label-column", help="import the labels this column holds")
     create.add_argument("--classes", help="comma-separated classes (default: from the labels)")
+    create.add_argument("--format", choices=["csv", "tsv", "jsonl", "parquet"],
+                        help="the file's format (default: from its extension)")  # fmt: skip
+    create.add_argument("--sep", help="field separator of a CSV file (\\t for tab)")
+    create.add_argument("--no-header", action="store_true",
+                        help="no header line: columns are named 1, 2, 3, ...")  # fmt: skip
+    create.add_argument("--encoding", default="utf-8", help="text encoding (default utf-8)")
     create.add_argument("--imdb-split", default="train", choices=["train", "test"])
     create.add_argument("--keep-labels", action="store_true", help="IMDB: import its labels")
     create.add_argument("--limit", type=int, help="keep a random sample of N items")
@@ -166,8 +172,10 @@ def _load(args: argparse.Namespace) -> tuple[list[str], list[str], list[Any] | N
 
         data = load_table(
             args.data, text_column=args.text_column, label_column=args.label_column,
-            id_column=args.id_column, classes=declared,
+            id_column=args.id_column, classes=declared, format=args.format, sep=args.sep,
+            header=not args.no_header, encoding=args.encoding,
         )  # fmt: skip
+        print(data.report.summary())  # every row loaded, or skipped with its reason
         keep_labels = args.label_column is not None
         texts = list(data.X)
     if not texts:

@@ -123,6 +123,7 @@ class RunSettings:
         dataset = {"name": self.dataset, **self.dataset_params}
         if self.dataset == "csv":
             dataset.setdefault("labeled_only", self.oracle == "simulated")
+            dataset["label"] = Path(str(self.dataset_params.get("path", "table"))).name
         dataset["features"] = self.features if self.features is not None else "none"
         strategies = [
             {"name": name, **(self.strategy_params if name != "random" else {})}
@@ -293,7 +294,7 @@ def _size(text: str) -> float | int:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a share or a count, got {text!r}") from None
-    return int(value) if value >= 1 and value.is_integer() else value
+    return int(value) if value.is_integer() else value
 
 
 def settings_from_args(args: argparse.Namespace) -> RunSettings:

@@ -158,6 +158,12 @@ def _full_models(fulls: Any, al: list[dict[str, Any]]) -> dict[str, dict[str, An
             values = [m["test"][key] for m in members if m["test"].get(key) is not None]
             row[key] = _mean_sd(values)
         row["n_labeled"] = _mean_sd([m["n_labeled"] for m in members if "n_labeled" in m])
+        per_class = [m["test"]["class_f1"] for m in members if m["test"].get("class_f1")]
+        row["class_f1"] = (
+            {k: float(np.mean([f[k] for f in per_class])) for k in per_class[0]}
+            if per_class
+            else None
+        )
         out[name] = row
     return out
 
@@ -229,6 +235,7 @@ def _cell_numbers(
         "aulc": aulc(x, y, end),
         "final": y[-1],
         "final_macro_f1": history[-1].get("macro_f1"),
+        "final_class_f1": history[-1].get("class_f1"),
         "final_fp": history[-1].get("fp"),
         "final_fn": history[-1].get("fn"),
         "final_minority_f1": history[-1].get("minority_f1"),
@@ -275,6 +282,10 @@ def _row(members: list[dict[str, Any]], randoms: list[dict[str, Any]]) -> dict[s
         values = [c[name] for c in members if c[name] is not None]
         row[f"{name}_mean"] = float(np.mean(values)) if values else None
         row[f"{name}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    per_class = [c["final_class_f1"] for c in members if c.get("final_class_f1")]
+    row["final_class_f1_mean"] = (
+        {k: float(np.mean([f[k] for f in per_class])) for k in per_class[0]} if per_class else None
+    )
     targeted = [c for c in members if c["target_value"] is not None]
     row["target_reached"] = sum(c["reached_target"] for c in targeted) if targeted else None
     for fraction in THRESHOLDS:

@@ -330,7 +330,7 @@ def _components(grid: dict[str, Any], key: str, available: list[str], what: str)
                 f"{where}: unknown {what} {name!r}; available: {', '.join(available)}"
             )
         features = entry.get("features", "auto")
-        shown = {**params, **({"features": features} if "features" in entry else {})}
+        shown = {**params, **({"features": features} if features not in ("auto",) else {})}
         label = entry.get("label") or _default_label(name, shown)
         components.append(Component(name, params, str(label), features))
     return components
@@ -363,11 +363,11 @@ def _number(value: Any, where: str) -> float:
 
 
 def _size(value: Any, where: str) -> float | int:
-    """A held-out size: a fraction in (0, 1) or a count >= 1."""
+    """A held-out size: a fraction in [0, 1) or a count >= 0 (0: no such set)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{where}: expected a fraction or a count, got {value!r}")
-    if isinstance(value, float) and not 0 < value < 1:
-        raise ConfigError(f"{where}: a fraction must lie in (0, 1), got {value}")
-    if isinstance(value, int) and value < 1:
-        raise ConfigError(f"{where}: a count must be at least 1, got {value}")
-    return value
+    if isinstance(value, float) and not 0 <= value < 1:
+        raise ConfigError(f"{where}: a fraction must lie in [0, 1), got {value}")
+    if isinstance(value, int) and value < 0:
+        raise ConfigError(f"{where}: a count must be at least 0, got {value}")
+    return int(value) if value == 0 else value

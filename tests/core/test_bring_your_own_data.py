@@ -23,8 +23,10 @@ def messages(n=400, spam_share=0.12, seed=0, quotes=True):
     rows = []
     for i in range(n):
         label = "spam" if rng.random() < spam_share else "ham"
-        words = [*rng.choice(WORDS[label], 3), *rng.choice(WORDS["ham" if label == "spam" else
-                                                                 "spam"], 1)]  # fmt: skip
+        words = [
+            *rng.choice(WORDS[label], 3),
+            *rng.choice(WORDS["ham" if label == "spam" else "spam"], 1),
+        ]
         text = " ".join(words) + f" m{i}"
         if quotes and i % 7 == 0:
             text = f'he said "{text}'  # an unescaped quote, as in real SMS data
@@ -48,9 +50,28 @@ def test_a_tsv_with_quotes_loses_no_message_and_blank_labels_are_counted(tmp_pat
     rows = messages(300)
     rows[5] = ("", "this one has no label")
     path = write_tsv(tmp_path / "SMSSpamCollection", rows)  # no extension, no header
-    code, out = run(["--dataset", "csv", "--data", str(path), "--no-header",
-                     "--label-column", "1", "--text-column", "2", "--strategy", "margin",
-                     "--initial-size", "30", "--batch-size", "20", "--rounds", "1"], tmp_path)  # fmt: skip
+    code, out = run(
+        [
+            "--dataset",
+            "csv",
+            "--data",
+            str(path),
+            "--no-header",
+            "--label-column",
+            "1",
+            "--text-column",
+            "2",
+            "--strategy",
+            "margin",
+            "--initial-size",
+            "30",
+            "--batch-size",
+            "20",
+            "--rounds",
+            "1",
+        ],
+        tmp_path,
+    )
     assert code == 0
     err = capsys.readouterr().err
     assert "300 rows read, 299 loaded; 1 skipped: blank label" in err and "line 6" in err
@@ -64,8 +85,20 @@ def test_a_tsv_with_quotes_loses_no_message_and_blank_labels_are_counted(tmp_pat
 
 def test_the_default_seed_is_random_and_balanced_is_refused_with_people(tmp_path, capsys):
     path = write_tsv(tmp_path / "m.tsv", messages(300), header=True)
-    base = ["--dataset", "csv", "--data", str(path), "--label-column", "label",
-            "--text-column", "text", "--initial-size", "30", "--batch-size", "20"]  # fmt: skip
+    base = [
+        "--dataset",
+        "csv",
+        "--data",
+        str(path),
+        "--label-column",
+        "label",
+        "--text-column",
+        "text",
+        "--initial-size",
+        "30",
+        "--batch-size",
+        "20",
+    ]
     code, out = run([*base, "--strategy", "random", "--rounds", "1"], tmp_path)
     assert code == 0
     assert json.loads((out / "settings.json").read_text())["initial_method"] == "random"
@@ -94,8 +127,12 @@ def test_linear_learners_weight_classes_unless_told_not_to(tmp_path):
     assert task.make_learner("logistic_regression").class_weight == "balanced"
     from activelearn.cli.run import RunSettings
 
-    settings = RunSettings(dataset="csv", dataset_params={k: v for k, v in dataset.items()
-                           if k != "name"}, class_weight="none", rounds=1)  # fmt: skip
+    settings = RunSettings(
+        dataset="csv",
+        dataset_params={k: v for k, v in dataset.items() if k != "name"},
+        class_weight="none",
+        rounds=1,
+    )
     spec, _ = parse_config(settings.experiment()).loop_specs()[0]
     assert task.make_learner(spec.learner).class_weight is None
 
@@ -103,8 +140,11 @@ def test_linear_learners_weight_classes_unless_told_not_to(tmp_path):
 def test_experiment_on_an_imbalanced_csv_of_0_1_labels_runs_every_cell(tmp_path, capsys):
     rows = messages(400, spam_share=0.1)
     path = tmp_path / "m.csv"
-    path.write_text("label,text\n" + "\n".join(f"{int(lb == 'spam')},{t.replace(chr(34), '')}"
-                                               for lb, t in rows) + "\n")  # fmt: skip
+    path.write_text(
+        "label,text\n"
+        + "\n".join(f"{int(lb == 'spam')},{t.replace(chr(34), '')}" for lb, t in rows)
+        + "\n"
+    )
     config = tmp_path / "grid.toml"
     config.write_text(f"""
 [experiment]
@@ -141,23 +181,50 @@ def test_query_by_committee_runs_inside_the_loop(strategy, blobs):
 
     X, y, Xt, yt = blobs
     loop = ActiveLearningLoop(
-        Pool(X, hidden_labels=y), Committee(learner=LogisticRegression(), n_members=5),
-        strategy, initial_size=20, batch_size=10, max_rounds=2, test=(Xt, yt),
-    )  # fmt: skip
+        Pool(X, hidden_labels=y),
+        Committee(learner=LogisticRegression(), n_members=5),
+        strategy,
+        initial_size=20,
+        batch_size=10,
+        max_rounds=2,
+        test=(Xt, yt),
+    )
     history = loop.run()
     assert [r["n_labeled"] for r in history] == [20, 30, 40]
     # n_samples is a real parameter: 3 of the 5 members
     loop = ActiveLearningLoop(
-        Pool(X, hidden_labels=y), Committee(learner=LogisticRegression(), n_members=5),
-        strategy, strategy_params={"n_samples": 3}, initial_size=20, batch_size=10, max_rounds=1,
-    )  # fmt: skip
+        Pool(X, hidden_labels=y),
+        Committee(learner=LogisticRegression(), n_members=5),
+        strategy,
+        strategy_params={"n_samples": 3},
+        initial_size=20,
+        batch_size=10,
+        max_rounds=1,
+    )
     assert loop.run()[-1]["n_labeled"] == 30
 
 
 def test_query_by_committee_from_the_command_line(tmp_path):
-    code, out = run(["--dataset", "synthetic", "--learner", "committee", "--learner-param",
-                     "n_members=3", "--strategy", "vote_entropy", "--initial-size", "20",
-                     "--batch-size", "10", "--rounds", "2", "--no-full-baseline"], tmp_path)  # fmt: skip
+    code, out = run(
+        [
+            "--dataset",
+            "synthetic",
+            "--learner",
+            "committee",
+            "--learner-param",
+            "n_members=3",
+            "--strategy",
+            "vote_entropy",
+            "--initial-size",
+            "20",
+            "--batch-size",
+            "10",
+            "--rounds",
+            "2",
+            "--no-full-baseline",
+        ],
+        tmp_path,
+    )
     assert code == 0
     history = json.loads((out / "vote_entropy" / "seed_0" / "history.json").read_text())
     assert [r["n_labeled"] for r in history] == [20, 30, 40]
@@ -177,12 +244,19 @@ def test_small_fits_run_with_one_blas_thread(blobs):
             return super().fit(X, y)
 
     X, y, _, _ = blobs
-    ActiveLearningLoop(Pool(X, hidden_labels=y), Recording(), initial_size=20, max_rounds=1,
-                       batch_size=10).run()  # fmt: skip
+    ActiveLearningLoop(
+        Pool(X, hidden_labels=y), Recording(), initial_size=20, max_rounds=1, batch_size=10
+    ).run()
     assert seen and set(seen) == {1}
     seen.clear()
-    ActiveLearningLoop(Pool(X, hidden_labels=y), Recording(), initial_size=20, max_rounds=1,
-                       batch_size=10, threads=None).run()  # fmt: skip
+    ActiveLearningLoop(
+        Pool(X, hidden_labels=y),
+        Recording(),
+        initial_size=20,
+        max_rounds=1,
+        batch_size=10,
+        threads=None,
+    ).run()
     assert seen  # with threads=None the libraries keep their own setting
 
 
@@ -194,11 +268,38 @@ def test_separate_test_and_validation_files_and_format_flags(tmp_path):
     test_file.write_text("\n".join(f"{t};{lb}" for lb, t in rows[240:300]) + "\n")
     val_file = tmp_path / "val.data"
     val_file.write_text("\n".join(f"{t};{lb}" for lb, t in rows[300:]) + "\n")
-    code, out = run(["--dataset", "csv", "--data", str(main_file), "--test-data", str(test_file),
-                     "--validation-data", str(val_file), "--format", "csv", "--sep", ";",
-                     "--no-header", "--encoding", "latin-1", "--text-column", "1",
-                     "--label-column", "2", "--strategy", "margin", "--initial-size", "20",
-                     "--batch-size", "20", "--rounds", "1"], tmp_path)  # fmt: skip
+    code, out = run(
+        [
+            "--dataset",
+            "csv",
+            "--data",
+            str(main_file),
+            "--test-data",
+            str(test_file),
+            "--validation-data",
+            str(val_file),
+            "--format",
+            "csv",
+            "--sep",
+            ";",
+            "--no-header",
+            "--encoding",
+            "latin-1",
+            "--text-column",
+            "1",
+            "--label-column",
+            "2",
+            "--strategy",
+            "margin",
+            "--initial-size",
+            "20",
+            "--batch-size",
+            "20",
+            "--rounds",
+            "1",
+        ],
+        tmp_path,
+    )
     assert code == 0
     run_summary = json.loads((out / "summary.json").read_text())["runs"][0]
     assert run_summary["splits"] == {"pool": 240, "validation": 60, "test": 60, "unlabeled": 0}
@@ -208,10 +309,30 @@ def test_people_label_an_unlabeled_file_in_csv_batches(tmp_path, capsys):
     rows = messages(200, quotes=False)
     path = tmp_path / "unlabeled.csv"
     path.write_text("text\n" + "\n".join(t for _, t in rows) + "\n")
-    args = ["--dataset", "csv", "--data", str(path), "--text-column", "text", "--classes",
-            "ham,spam", "--oracle", "file", "--strategy", "margin", "--initial-size", "20",
-            "--batch-size", "10", "--rounds", "1", "--validation-size", "0",
-            "--test-size", "0"]  # fmt: skip
+    args = [
+        "--dataset",
+        "csv",
+        "--data",
+        str(path),
+        "--text-column",
+        "text",
+        "--classes",
+        "ham,spam",
+        "--oracle",
+        "file",
+        "--strategy",
+        "margin",
+        "--initial-size",
+        "20",
+        "--batch-size",
+        "10",
+        "--rounds",
+        "1",
+        "--validation-size",
+        "0",
+        "--test-size",
+        "0",
+    ]
     code, out = run(args, tmp_path)
     assert code == EXIT_LABELS_PENDING
     assert "fill in the `label` column" in capsys.readouterr().err
@@ -233,8 +354,22 @@ def test_people_label_an_unlabeled_file_in_csv_batches(tmp_path, capsys):
 
 def test_text_without_features_gets_tfidf_and_says_so_and_a_budget_is_reached(tmp_path, capsys):
     path = write_tsv(tmp_path / "m.tsv", messages(400), header=True)
-    base = ["--dataset", "csv", "--data", str(path), "--label-column", "label", "--text-column",
-            "text", "--strategy", "margin", "--initial-size", "20", "--batch-size", "10"]  # fmt: skip
+    base = [
+        "--dataset",
+        "csv",
+        "--data",
+        str(path),
+        "--label-column",
+        "label",
+        "--text-column",
+        "text",
+        "--strategy",
+        "margin",
+        "--initial-size",
+        "20",
+        "--batch-size",
+        "10",
+    ]
     code, out = run([*base, "--budget", "150", "--no-full-baseline"], tmp_path)
     assert code == 0
     assert "features: tfidf" in capsys.readouterr().err
@@ -246,8 +381,21 @@ def test_text_without_features_gets_tfidf_and_says_so_and_a_budget_is_reached(tm
 
 
 def test_run_and_experiment_give_the_same_splits_and_learning_curves(tmp_path):
-    settings = ["--dataset", "synthetic", "--strategy", "margin", "--seeds", "0", "1",
-                "--initial-size", "20", "--batch-size", "10", "--budget", "60"]  # fmt: skip
+    settings = [
+        "--dataset",
+        "synthetic",
+        "--strategy",
+        "margin",
+        "--seeds",
+        "0",
+        "1",
+        "--initial-size",
+        "20",
+        "--batch-size",
+        "10",
+        "--budget",
+        "60",
+    ]
     code, out = run(settings, tmp_path)
     assert code == 0
     config = tmp_path / "same.toml"
@@ -267,13 +415,21 @@ initial_size = 20
     assert main(["experiment", str(config), "--output", str(tmp_path / "x"), "--quiet"]) == 0
     cells = [json.loads(p.read_text()) for p in (tmp_path / "x" / "cells").glob("*.json")]
     for seed in (0, 1):
-        cell = next(c for c in cells if c["kind"] == "al" and c["labels"]["strategy"] == "margin"
-                    and c["spec"]["seed"] == seed)  # fmt: skip
+        cell = next(
+            c
+            for c in cells
+            if c["kind"] == "al"
+            and c["labels"]["strategy"] == "margin"
+            and c["spec"]["seed"] == seed
+        )
         history = json.loads((out / "margin" / f"seed_{seed}" / "history.json").read_text())
         assert [r["accuracy"] for r in history] == [r["accuracy"] for r in cell["history"]]
         assert [r["n_labeled"] for r in history] == [r["n_labeled"] for r in cell["history"]]
-        run_cell = next(json.loads(p.read_text()) for p in (out / "cells").glob("*.json")
-                        if json.loads(p.read_text())["key"] == cell["key"])  # fmt: skip
+        run_cell = next(
+            json.loads(p.read_text())
+            for p in (out / "cells").glob("*.json")
+            if json.loads(p.read_text())["key"] == cell["key"]
+        )
         assert run_cell["split"]["validation_sha256"] == cell["split"]["validation_sha256"]
 
 
@@ -290,6 +446,19 @@ def test_the_learning_curve_is_titled_with_the_dataset(tmp_path, monkeypatch):
     monkeypatch.setattr(plots, "_save", capture)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        code, _ = run(["--dataset", "digits", "--strategy", "margin", "--initial-size", "30",
-                       "--batch-size", "20", "--rounds", "1"], tmp_path)  # fmt: skip
+        code, _ = run(
+            [
+                "--dataset",
+                "digits",
+                "--strategy",
+                "margin",
+                "--initial-size",
+                "30",
+                "--batch-size",
+                "20",
+                "--rounds",
+                "1",
+            ],
+            tmp_path,
+        )
     assert code == 0 and titles and titles[0].startswith("digits: logistic_regression")

@@ -37,4 +37,4 @@ def test_active_learning_beats_random_on_real_reviews(tmp_path):
                  "--output", str(tmp_path)])  # fmt: skip
     assert code == 0
     summary = json.loads((tmp_path / "summary.json").read_text())["strategies"]
-    assert summary["margin"]["accuracy"]["mean"] > summary["random"]["accuracy"]["mean"]
+    assert summary["margin"]["final_mean"] > summary["random"]["final_mean"]

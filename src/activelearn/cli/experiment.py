@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from activelearn.cli.run import parse_threads
 from activelearn.cli.runner import check_data
 from activelearn.experiments.analysis import summarize
 from activelearn.experiments.config import load_config
@@ -37,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--address", help="Ray cluster address (e.g. ray://head:10001 or auto); "
                         "without it --executor ray starts a local Ray instance")  # fmt: skip
     parser.add_argument("--workers", type=int, help="parallel cells (default: all cores)")
+    parser.add_argument(
+        "--threads",
+        type=parse_threads,
+        help="BLAS/torch threads per cell: a number "
+        "or auto (default: 1 while cells share the cores)",
+    )
     parser.add_argument("--output", type=Path,
                         help="run directory (default: runs/<config file name>); "
                         "rerunning into it resumes")  # fmt: skip
@@ -53,7 +60,7 @@ def handle(args: argparse.Namespace) -> int:
     output.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(args.config, output / "config.toml")
     with make_executor(args.executor, workers=args.workers, address=args.address) as executor:
-        outcome = run_grid(config, output, executor, progress=not args.quiet)
+        outcome = run_grid(config, output, executor, progress=not args.quiet, threads=args.threads)
     print(
         f"{outcome.total} cells: {outcome.cached} cached, {outcome.ran} run now, "
         f"{outcome.failed} failed; results in {output}"

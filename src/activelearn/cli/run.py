@@ -74,6 +74,7 @@ class RunSettings:
     output: str = "runs/latest"
     resume: bool = False
     workers: int | None = None
+    threads: int | str | None = None  # BLAS/torch threads per run; None: 1 when runs share cores
 
     @classmethod
     def from_toml(cls, path: str | Path) -> RunSettings:
@@ -122,7 +123,8 @@ class RunSettings:
             learner_params["class_weight"] = self.class_weight
         dataset = {"name": self.dataset, **self.dataset_params}
         if self.dataset == "csv":
-            dataset.setdefault("labeled_only", self.oracle == "simulated")
+            if self.oracle != "simulated":  # rows without a label are the pool for people
+                dataset.setdefault("labeled_only", False)
             dataset["label"] = Path(str(self.dataset_params.get("path", "table"))).name
         dataset["features"] = self.features if self.features is not None else "none"
         strategies = [
@@ -286,7 +288,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--output", help="output directory (default runs/latest)")
     out.add_argument("--resume", action="store_true", default=None, help="continue a run")
     out.add_argument("--workers", type=int, help="runs in parallel (default: one per core)")
+    out.add_argument(
+        "--threads",
+        type=parse_threads,
+        help="BLAS/torch threads per run: a number or "
+        "auto (default: 1 while runs share the cores, else auto: 1 for small fits)",
+    )
     parser.set_defaults(func=handle)
+
+
+def parse_threads(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or auto, got {text!r}")
+    return value
 
 
 def _size(text: str) -> float | int:
@@ -302,7 +322,7 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
     names = ("dataset", "features", "learner", "class_weight", "strategies", "initial_size",
              "initial_method", "batch_size", "rounds", "budget", "target", "target_metric",
              "target_split", "seeds", "oracle", "validation_size", "test_size", "split_seed",
-             "full_baseline", "output", "resume", "workers")  # fmt: skip
+             "full_baseline", "output", "resume", "workers", "threads")  # fmt: skip
     data = {**asdict(base), **{n: getattr(args, n) for n in names if getattr(args, n) is not None}}
     if data["features"] == "none":
         data["features"] = None

@@ -52,7 +52,7 @@ def run(settings: RunSettings) -> RunOutcome:
         return output / _safe(cell.labels["strategy"]) / f"seed_{cell.spec['seed']}"
 
     with LocalExecutor(workers) as executor:
-        grid = run_grid(config, output, executor, run_dir_of=run_dir_of)
+        grid = run_grid(config, output, executor, run_dir_of=run_dir_of, threads=settings.threads)
     manifest, results = load_results(output)
     summary = summarize(manifest, results)
     report = write_report(output)

@@ -82,11 +82,13 @@ def run_grid(
     progress: bool = True,
     on_result: Callable[[dict[str, Any]], None] | None = None,
     run_dir_of: Callable[[Cell], Path] | None = None,
+    threads: int | str | None = None,
 ) -> GridOutcome:
     """Run every cell of ``config`` not already finished in ``output``.
 
     ``run_dir_of(cell)`` places each active-learning cell's label log
-    (default ``<output>/runs/<key>``).
+    (default ``<output>/runs/<key>``). ``threads`` are each cell's BLAS/torch
+    threads (default: 1 when cells run side by side, else the loop's ``auto``).
     """
     output = Path(output)
     cache = ResultCache(output / "cells")
@@ -106,8 +108,8 @@ def run_grid(
     audit = output / "runs.jsonl"
     place = run_dir_of or (lambda cell: output / "runs" / cell.key)
     status_line: dict[str, Any] = {"failed": 0}
-    # Cells running side by side get one BLAS thread each; a lone cell lets the loop choose.
-    threads: int | str = 1 if executor.workers > 1 else "auto"
+    if threads is None:  # cells side by side get one thread each; a lone cell lets the loop pick
+        threads = 1 if executor.workers > 1 else "auto"
 
     def run(cells: list[Cell], context: Callable[[Cell], dict[str, Any]]) -> None:
         todo = [c for c in cells if cache.get(c.key) is None]

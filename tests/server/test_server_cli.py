@@ -85,3 +85,19 @@ def test_simulate_command_labels_through_a_live_server(tmp_path, table, capsys):
     answers = {r.id: r.label for r in store.labels(store.project().id)}
     expected = dict(zip(*pd.read_csv(truth, dtype=str).T.values, strict=True))
     assert len(answers) == 8 and all(expected[k] == v for k, v in answers.items())
+
+
+@pytest.mark.parametrize(
+    ("strategy", "message"),
+    [
+        ("nope", "unknown strategy 'nope'; available: "),
+        ("coreset", "needs ['embeddings', 'labeled_embeddings'], which the labeling server"),
+    ],
+)
+def test_create_refuses_a_strategy_the_server_cannot_run(
+    tmp_path, table, capsys, strategy, message
+):
+    assert _create(tmp_path, table, "--strategy", strategy) == 2
+    err = capsys.readouterr().err
+    assert message in err and "least_confidence" in err
+    assert not (tmp_path / "proj" / "labels.db").exists()

@@ -46,8 +46,6 @@ def test_rotated_token_replaces_the_old_one(store, project):
 def test_project_validation(store):
     with pytest.raises(ConfigError, match="two distinct classes"):
         store.create_project("x", ["a"])
-    with pytest.raises(ConfigError, match="unknown strategy"):
-        store.create_project("x", ["a", "b"], strategy="nope")
     with pytest.raises(ConfigError, match="unknown settings"):
         store.create_project("x", ["a", "b"], settings={"retrain_evry": 3})
     with pytest.raises(DataError, match="not among the classes"):

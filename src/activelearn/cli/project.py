@@ -19,6 +19,8 @@ import numpy as np
 
 from activelearn.errors import ConfigError
 from activelearn.store.settings import DEFAULT_SETTINGS
+from activelearn.strategies import make_strategy
+from activelearn.strategies.base import PROBABILITIES
 
 
 def register(subparsers: Any) -> None:
@@ -86,6 +88,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def create_project(args: argparse.Namespace) -> int:
+    _check_strategy(args.strategy)
     texts, ids, labels, classes = _load(args)
     settings = {key: getattr(args, key) for key in DEFAULT_SETTINGS}
     store = _open(args)
@@ -143,6 +146,22 @@ def show_status(args: argparse.Namespace) -> int:
             f"{version['error'] or ''}"
         )
     return 0
+
+
+def _check_strategy(name: str) -> None:
+    """Refuse a strategy the labeling server cannot run, before any data is read.
+
+    The server's model gives class probabilities only; a strategy that needs
+    embeddings or Monte-Carlo samples would fail at the first retrain, long
+    after the project was made. Unknown names are refused with the list of names.
+    """
+    strategy = make_strategy(name)
+    if not strategy.requires <= {PROBABILITIES}:
+        raise ConfigError(
+            f"strategy {name!r} needs {sorted(strategy.requires - {PROBABILITIES})}, "
+            "which the labeling server does not compute; pick one that needs only probabilities "
+            "(least_confidence, margin, entropy, random)"
+        )
 
 
 def _print_token(name: str, token: str, admin: bool) -> None:

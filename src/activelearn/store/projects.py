@@ -14,8 +14,6 @@ from activelearn.store.items import ItemsMixin
 from activelearn.store.models import Project
 from activelearn.store.records import ProjectInfo, project_info
 from activelearn.store.settings import DEFAULT_SETTINGS
-from activelearn.strategies import make_strategy
-from activelearn.strategies.base import PROBABILITIES
 
 
 class ProjectsMixin(ItemsMixin):
@@ -39,6 +37,10 @@ class ProjectsMixin(ItemsMixin):
         A random ``heldout_fraction`` of the items is set aside to evaluate
         models; people label those too, in proportion, so the evaluation set
         grows with the labels.
+
+        ``strategy`` is stored as given: the store sits below the strategies
+        and knows none of them, so callers check the name (the command line
+        does, with the list of names the server can use).
         """
         classes = [str(c) for c in classes]
         if len(classes) < 2 or len(set(classes)) != len(classes):
@@ -48,7 +50,6 @@ class ProjectsMixin(ItemsMixin):
             raise ConfigError(
                 f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}"
             )
-        _check_strategy(strategy)
         if budget is not None and budget < 1:
             raise ConfigError(f"budget must be at least 1, got {budget}")
         merged = {**DEFAULT_SETTINGS, **(settings or {})}
@@ -84,13 +85,3 @@ class ProjectsMixin(ItemsMixin):
         if len(projects) > 1:
             raise ConfigError("this store holds several projects: name the one you mean")
         return project_info(projects[0])
-
-
-def _check_strategy(name: str) -> None:
-    strategy = make_strategy(name)
-    if not strategy.requires <= {PROBABILITIES}:
-        raise ConfigError(
-            f"strategy {name!r} needs {sorted(strategy.requires - {PROBABILITIES})}, "
-            "which the labeling server does not compute; pick one that needs only probabilities "
-            "(least_confidence, margin, entropy, random)"
-        )

@@ -18,6 +18,9 @@ def _labeled_project(store: Store):
         meta=[{"source": "s1"}, None, {"n": 3}, None], settings={"heldout_fraction": 0.0},
     )  # fmt: skip
     who = store.authenticate(store.add_annotator(info.id, "alice"))
+    for version in (1, 2):  # the model versions whose predictions the answers saw
+        assert store.start_version(info.id, [], 0, 0) == version
+        store.finish_version(info.id, version, metrics={})
     for n, label in enumerate(["pos", "neg", "pos"]):
         item, _ = store.next_item(who)
         store.submit(who, item.id, f"submission-{n}", value=label, model_version=n or None)

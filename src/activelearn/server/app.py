@@ -61,6 +61,13 @@ class LabelIn(_Body):
     model_version: int | None = Field(None, description="Version of the prediction shown.")
 
 
+class CorrectionIn(_Body):
+    submission_id: SubmissionId
+    item_id: ItemId
+    label: str = Field(max_length=200)
+    note: str | None = Field(None, max_length=2000, description="Why the label was changed.")
+
+
 class SkipIn(_Body):
     submission_id: SubmissionId
     item_id: ItemId
@@ -225,7 +232,8 @@ def create_app(
 
     @app.post("/api/labels", tags=["labeling"])
     def submit_label(body: LabelIn, who: Who) -> AnswerOut:
-        """Label an item. Resending the same submission_id is safe: it is recorded once."""
+        """Label the item /api/next leased to you. Resending the same submission_id is safe:
+        it is recorded once. ``model_version`` must be that of the prediction shown, or null."""
         record = store.submit(
             who, body.item_id, body.submission_id, kind=LABEL, value=body.label,
             model_version=body.model_version,
@@ -233,9 +241,17 @@ def create_app(
         trainer.notify()
         return answer(record)
 
+    @app.post("/api/corrections", tags=["labeling"])
+    def correct(body: CorrectionIn, who: Admin) -> AnswerOut:
+        """Set the label of any item not leased to someone else (admin only); it replaces
+        the item's live label or flag. Everyone else labels only what /api/next gives them."""
+        record = store.correct(who, body.item_id, body.submission_id, body.label, note=body.note)
+        trainer.notify()
+        return answer(record)
+
     @app.post("/api/skip", tags=["labeling"])
     def skip(body: SkipIn, who: Who) -> AnswerOut:
-        """Pass on an item: it goes back to the queue for the others."""
+        """Pass on an item: it goes back to the queue, and comes back to you after the rest."""
         return answer(store.submit(who, body.item_id, body.submission_id, kind=SKIP))
 
     @app.post("/api/flag", tags=["labeling"])
@@ -258,8 +274,13 @@ def create_app(
 
     @app.get("/api/model", tags=["status"])
     def model_status(_who: Who) -> dict[str, Any]:
-        """State (training/ready/failed/none), version serving, held-out metrics and errors."""
-        return trainer.status()
+        """State (training/ready/failed/none), version serving, held-out metrics and errors.
+
+        ``first_model`` says, while no model serves or trains, what the first one waits for.
+        """
+        status = trainer.status()
+        idle = status["version"] is None and status["training_version"] is None
+        return {**status, "first_model": store.readiness(project_id).explain() if idle else None}
 
     @app.post("/api/model/train", tags=["status"], status_code=202)
     def train(_who: Admin) -> dict[str, str]:

@@ -21,7 +21,7 @@ from activelearn.store.models import (
     Item,
     Label,
 )
-from activelearn.store.records import AnnotatorInfo, LabelRecord, label_record
+from activelearn.store.records import AnnotatorInfo, LabelRecord, Readiness, label_record
 
 
 class AnswersMixin(StoreBase):
@@ -113,6 +113,26 @@ class AnswersMixin(StoreBase):
             "flagged": states.get(FLAGGED, 0),
             "mine": mine,
         }
+
+    def readiness(self, project_id: int) -> Readiness:
+        """The counts that decide when the first model trains (see :class:`Readiness`)."""
+        settings = self.project_info(project_id).settings
+        with self.read() as session:
+            counts = label_counts(session, project_id)
+            heldout_items = session.scalar(
+                select(func.count()).where(
+                    Item.project_id == project_id,
+                    Item.split == HELDOUT,
+                    Item.state != FLAGGED,
+                )
+            )
+        return Readiness(
+            labeled=sum(counts.values()),
+            heldout_labeled=counts.get(HELDOUT, 0),
+            heldout_items=heldout_items or 0,
+            retrain_every=int(settings["retrain_every"]),
+            min_heldout=int(settings["min_heldout"]),
+        )
 
     def label_count(self, project_id: int) -> int:
         with self.read() as session:

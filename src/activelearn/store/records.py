@@ -68,6 +68,41 @@ class TrainingRow:
     split: str
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """How far a project is from its first model, and the sentence the status line shows.
+
+    A model trains once ``retrain_every`` labels are in and at least
+    ``min_heldout`` of them are held out (it is evaluated on those). Without
+    this, a project with no model gives people no hint why.
+    """
+
+    labeled: int
+    heldout_labeled: int
+    heldout_items: int  # held-out items that can still be or are labeled (flagged ones left out)
+    retrain_every: int
+    min_heldout: int
+
+    @property
+    def possible(self) -> bool:
+        """Whether the project holds enough held-out items to ever evaluate a model."""
+        return self.heldout_items >= self.min_heldout
+
+    def explain(self) -> str:
+        if not self.possible:
+            return (
+                f"no model yet, and none can be trained: a model is evaluated on "
+                f"{self.min_heldout} held-out labels, but this project holds only "
+                f"{self.heldout_items} held-out items"
+            )
+        first = max(self.retrain_every, self.min_heldout)
+        return (
+            f"no model yet: the first one trains after {first} labels incl. "
+            f"{self.min_heldout} held-out (so far {self.labeled} labels, "
+            f"{self.heldout_labeled} held-out)"
+        )
+
+
 def project_info(project: Project) -> ProjectInfo:
     return ProjectInfo(
         project.id,

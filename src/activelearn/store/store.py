@@ -18,6 +18,7 @@ from activelearn.store.records import (
     ItemView,
     LabelRecord,
     ProjectInfo,
+    Readiness,
     TrainingRow,
 )
 from activelearn.store.tokens import IMPORT_ANNOTATOR, TokensMixin, hash_token
@@ -30,6 +31,7 @@ __all__ = [
     "ItemView",
     "LabelRecord",
     "ProjectInfo",
+    "Readiness",
     "Store",
     "TrainingRow",
     "hash_token",

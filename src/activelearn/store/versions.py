@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from activelearn.store.database import StoreBase, chunks
-from activelearn.store.errors import NotFound
+from activelearn.store.errors import InvalidInput, NotFound
 from activelearn.store.models import (
     FAILED,
     LABEL,
@@ -196,3 +196,19 @@ def _version(session: Session, project_id: int, version: int) -> ModelVersion:
     if row is None:
         raise NotFound(f"no model version {version}")
     return row
+
+
+def check_version(session: Session, project_id: int, version: int) -> None:
+    """Refuse a ``model_version`` no ready model of the project has: it names no prediction."""
+    found = session.scalar(
+        select(ModelVersion.id).where(
+            ModelVersion.project_id == project_id,
+            ModelVersion.version == version,
+            ModelVersion.status == READY,
+        )
+    )
+    if found is None:
+        raise InvalidInput(
+            f"model version {version} never made a prediction in this project: send the "
+            "version shown with the item's prediction, or null when it showed none"
+        )

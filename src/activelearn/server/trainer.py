@@ -16,10 +16,7 @@ trained on (nothing is unpickled), and versions a dead server left in
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +25,7 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from activelearn.errors import ActiveLearnError
+from activelearn.server.child import run_in_child
 from activelearn.server.model import TextModel, TrainResult, probabilities, train_and_score
 from activelearn.store.models import HELDOUT, READY
 from activelearn.store.store import Store, TrainingRow
@@ -212,12 +210,9 @@ class Trainer:
         )
         if not self.isolate:
             return train_and_score(*args)
-        context = multiprocessing.get_context("spawn")
         # A lower CPU priority: on a busy machine requests go first, training takes the rest.
-        with ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=os.nice, initargs=(TRAIN_NICENESS,)
-        ) as executor:
-            return executor.submit(train_and_score, *args).result()
+        # The child dies with the server, even on kill -9 (see activelearn.server.child).
+        return run_in_child(train_and_score, *args, niceness=TRAIN_NICENESS)
 
     def _describe_errors(
         self, metrics: dict[str, Any], heldout: list[TrainingRow]

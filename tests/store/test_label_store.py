@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 
@@ -365,3 +366,18 @@ def test_no_items_left_says_when_others_hold_the_rest(store):
         "no items left to label right now: 1 item is leased to other annotators "
         "and will come back if not answered in time"
     )
+
+
+@pytest.mark.parametrize(
+    ("texts", "ids", "message"),
+    [
+        (["fine", "cut\x00here"], ["a", "b"], "item 'b': its text contains a NUL byte"),
+        (["fine", "fine too"], ["a", "b\x00"], "item 'b\\x00': its id contains a NUL byte"),
+        (["fine", "cut\x00"], None, "item '1': its text contains a NUL byte"),
+    ],
+)
+def test_a_nul_byte_is_refused_naming_the_item(store, texts, ids, message):
+    info = store.create_project("nul", ["a", "b"], settings={"heldout_fraction": 0.0})
+    with pytest.raises(DataError, match=re.escape(message)):
+        store.add_items(info.id, texts=texts, ids=ids)
+    assert store.progress(info.id)["items"] == 0  # nothing of the batch was written

@@ -58,6 +58,7 @@ class ItemsMixin(StoreBase):
             keys = [str(k) for k in ids] if ids is not None else [str(start + i) for i in range(n)]
             if len(set(keys)) != n:
                 raise DataError("item ids must be unique")
+            _refuse_nul(keys, texts, images)
             heldout = rng.random(n) < info.settings["heldout_fraction"]
             ranks = start + rng.permutation(n)
             rows = [
@@ -140,6 +141,25 @@ def find_item(session: Session, project_id: int, external_id: str) -> Item:
     if item is None:
         raise NotFound(f"no item with id {external_id!r} in this project")
     return item
+
+
+def _refuse_nul(
+    keys: list[str], texts: Sequence[str | None] | None, images: Sequence[str | None] | None
+) -> None:
+    """Refuse NUL bytes: PostgreSQL rejects them and C-string tools cut the text there.
+
+    A text stored whole in SQLite would still come out cut short by any tool
+    that stops at the first NUL; refusing it names the item to fix instead.
+    """
+    for name, values in (("id", keys), ("text", texts), ("image path", images)):
+        if values is None:
+            continue
+        for key, value in zip(keys, values, strict=True):
+            if isinstance(value, str) and "\x00" in value:
+                raise DataError(
+                    f"item {key!r}: its {name} contains a NUL byte (\\x00), which the store "
+                    "does not keep: remove it from the data and add the item again"
+                )
 
 
 def _check_labels(values: Sequence[Any], classes: list[str]) -> None:

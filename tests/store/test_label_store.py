@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import stat
 import time
 
 import pytest
@@ -381,3 +382,21 @@ def test_a_nul_byte_is_refused_naming_the_item(store, texts, ids, message):
     with pytest.raises(DataError, match=re.escape(message)):
         store.add_items(info.id, texts=texts, ids=ids)
     assert store.progress(info.id)["items"] == 0  # nothing of the batch was written
+
+
+def test_the_database_and_its_wal_files_are_private(tmp_path, store, project, alice):
+    """Like the tokens file: labels and token hashes are for the project's owner alone."""
+    item, _ = store.next_item(alice)
+    store.submit(alice, item.id, "submission-1", value="pos")
+    files = [tmp_path / "project" / f"labels.db{suffix}" for suffix in ("", "-wal", "-shm")]
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+
+
+def test_an_older_world_readable_database_is_made_private(tmp_path):
+    Store.open(tmp_path / "old").close()
+    for suffix in ("", "-wal", "-shm"):
+        path = tmp_path / "old" / f"labels.db{suffix}"
+        if path.exists():
+            path.chmod(0o644)
+    Store.open(tmp_path / "old").close()
+    assert stat.S_IMODE((tmp_path / "old" / "labels.db").stat().st_mode) == 0o600

@@ -10,13 +10,14 @@ handler. The schema is brought to the newest migration on every open.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
 from activelearn.store.errors import NotFound
@@ -55,6 +56,9 @@ class StoreBase:
         folder.mkdir(parents=True, exist_ok=True)
         url = url or f"sqlite:///{folder / DB_FILE}"
         if url.startswith("sqlite"):
+            database = make_url(url).database
+            if database and database != ":memory:":
+                _owner_only(Path(database))
             engine = _sqlite_engine(url, immediate=True)
             read_engine = _sqlite_engine(url, immediate=False)
         else:
@@ -93,6 +97,20 @@ class StoreBase:
                 raise NotFound(f"no project with id {project_id}")
             info = self._projects[project_id] = project_info(project)
             return info
+
+
+def _owner_only(path: Path) -> None:
+    """Create the SQLite file readable and writable by its owner alone, as the tokens file is.
+
+    It holds every label and the annotators' token hashes. SQLite gives its
+    ``-wal`` and ``-shm`` files the database file's permissions; files an
+    older version left readable by others are tightened here.
+    """
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):  # not ours: leave it
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
 
 
 def chunks(values: list[Any], size: int) -> Iterator[list[Any]]:

@@ -281,3 +281,20 @@ def test_page_never_writes_html_from_data(client):
     script = client.get("/static/app.js").text
     assert "innerHTML" not in script and "outerHTML" not in script
     assert "insertAdjacentHTML" not in script and "document.write" not in script
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/project?token={}", "/?access_token={}", "/api/image?item=1&TOKEN={}"]
+)
+def test_a_token_in_the_address_is_refused(client, project, path):
+    response = client.get(path.format(project.tokens["alice"]), headers=project.headers())
+    assert response.status_code == 400
+    assert "a token in the address is refused" in response.json()["detail"]
+    assert "--rotate" in response.json()["detail"]
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_favicon_is_served(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert client.get("/static/favicon.svg").status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 
+import httpx
 import pandas as pd
 import pytest
 from server_helpers import live_server, make_texts
@@ -101,3 +102,16 @@ def test_create_refuses_a_strategy_the_server_cannot_run(
     err = capsys.readouterr().err
     assert message in err and "least_confidence" in err
     assert not (tmp_path / "proj" / "labels.db").exists()
+
+
+def test_a_token_in_the_address_stays_out_of_the_access_log(tmp_path, table):
+    _create(tmp_path, table)
+    tokens = dict(line.split() for line in (tmp_path / "tokens.txt").read_text().splitlines())
+    with live_server(tmp_path / "proj") as (url, _process):
+        response = httpx.get(f"{url}/api/project", params={"token": tokens["alice"]})
+        assert response.status_code == 400
+        assert httpx.get(f"{url}/api/health").status_code == 200  # logged after the refusal
+    (log,) = tmp_path.glob("proj-server-*.log")
+    text = log.read_text()
+    assert "GET /api/health" in text and "GET /api/project?token=%5Bredacted%5D" in text
+    assert tokens["alice"] not in text

@@ -4,7 +4,8 @@ Secure by default: every route that reads or writes project data needs an
 annotator's token (``Authorization: Bearer ...``); no CORS headers are sent,
 so other sites cannot call the API from a browser; the Host header must name
 the address the server is bound to (no DNS rebinding); request bodies are
-capped; the page is served with a strict Content-Security-Policy.
+capped; the page is served with a strict Content-Security-Policy; a token in
+the address (``?token=...``) is refused and kept out of the access log.
 
 (No ``from __future__ import annotations`` here: FastAPI reads the route
 signatures at runtime, including type aliases local to ``create_app``.)
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -43,6 +45,8 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "cache-control": "no-store",
 }
+# Query parameters that carry credentials in other APIs: never accepted here.
+TOKEN_PARAMETERS = {"token", "access_token", "auth", "authorization", "bearer", "api_key", "key"}
 SubmissionId = Annotated[str, Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 ItemId = Annotated[str, Field(min_length=1, max_length=500)]
 
@@ -112,6 +116,41 @@ class _Unauthorized(Exception):
     pass
 
 
+class _NoTokensInAddresses:
+    """Refuse a request whose address carries a token, and blank it before it is logged.
+
+    Addresses end up in access logs, proxy logs and browser history, so a
+    token there is as good as published. uvicorn writes its access-log line
+    from the request's scope once the response starts; the value is replaced
+    in that scope first, so the log shows ``token=[redacted]``.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            if any(name.lower() in TOKEN_PARAMETERS for name, _ in pairs):
+                scope["query_string"] = urlencode(
+                    [(n, "[redacted]" if n.lower() in TOKEN_PARAMETERS else v) for n, v in pairs]
+                ).encode("latin-1")
+                refusal = JSONResponse(
+                    {
+                        "detail": "a token in the address is refused: addresses end up in logs "
+                        "and browser history. Send `Authorization: Bearer <token>` (the page "
+                        "reads its token from the link's #token=... part, which is never sent); "
+                        "if that token was real, replace it: "
+                        "activelearn project token DIR NAME --rotate"
+                    },
+                    status_code=400,
+                    headers=SECURITY_HEADERS,
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 # -- the app -------------------------------------------------------------------------------------
 
 
@@ -148,6 +187,7 @@ def create_app(
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]
     )
+    app.add_middleware(_NoTokensInAddresses)  # added last: the outermost, before anything logs
 
     @app.middleware("http")
     async def security_headers(
@@ -337,6 +377,11 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(str(STATIC / "index.html"), media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers ask for it whatever the page says; an SVG icon answers instead of a 404."""
+        return FileResponse(str(STATIC / "favicon.svg"), media_type="image/svg+xml")
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

@@ -38,7 +38,10 @@ def test_create_prints_tokens_once_and_stores_hashes(tmp_path, table, capsys):
     tokens = dict(line.split() for line in (tmp_path / "tokens.txt").read_text().splitlines())
     assert set(tokens) == {"alice", "carol"}
     assert stat.S_IMODE((tmp_path / "tokens.txt").stat().st_mode) == 0o600
-    assert f"#token={tokens['alice']}" in out
+    assert f"alice (annotator): {tokens['alice']}" in out
+    # It cannot know the port `serve` will use, so it prints no link, only how to get one.
+    assert ":8000" not in out and "#token=" + tokens["alice"] not in out
+    assert f"run `activelearn serve {tmp_path / 'proj'}` to get the links" in out
     store = Store.open(tmp_path / "proj")
     info = store.project()
     assert info.budget == 20 and info.settings["heldout_fraction"] == 0.1
@@ -115,3 +118,17 @@ def test_a_token_in_the_address_stays_out_of_the_access_log(tmp_path, table):
     text = log.read_text()
     assert "GET /api/health" in text and "GET /api/project?token=%5Bredacted%5D" in text
     assert tokens["alice"] not in text
+
+
+def test_serve_prints_the_links_with_its_real_port(tmp_path, table):
+    _create(tmp_path, table)
+    with live_server(tmp_path / "proj") as (url, _process):
+        pass
+    (log,) = tmp_path.glob("proj-server-*.log")
+    assert f"each person opens {url}/#token=THEIR_TOKEN" in log.read_text()
+
+
+def test_serve_without_a_project_says_how_to_make_one(tmp_path, capsys):
+    assert main(["serve", str(tmp_path / "missing")]) == 2
+    assert "no labeling project in" in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()  # nothing created on the way

@@ -22,6 +22,12 @@ from activelearn.store.settings import DEFAULT_SETTINGS
 from activelearn.strategies import make_strategy
 from activelearn.strategies.base import PROBABILITIES
 
+# Only `serve` knows the address (host and port are its options), so the links come from it.
+_SERVE_HINT = (
+    "run `activelearn serve {folder}` to get the links: each person opens the address it "
+    "prints with #token=THEIR_TOKEN at the end"
+)
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("project", help="labeling projects: create, tokens, export")
@@ -110,6 +116,7 @@ def create_project(args: argparse.Namespace) -> int:
     print("tokens (shown once, only their hashes are stored):")
     for name, token, admin in tokens:
         _print_token(name, token, admin)
+    print(_SERVE_HINT.format(folder=args.folder))
     return 0
 
 
@@ -121,6 +128,7 @@ def issue_token(args: argparse.Namespace) -> int:
     else:
         token = store.add_annotator(info.id, args.name, admin=args.admin)
     _print_token(args.name, token, args.admin)
+    print(_SERVE_HINT.format(folder=args.folder))
     return 0
 
 
@@ -167,7 +175,6 @@ def _check_strategy(name: str) -> None:
 def _print_token(name: str, token: str, admin: bool) -> None:
     role = "admin" if admin else "annotator"
     print(f"  {name} ({role}): {token}")
-    print(f"    open http://127.0.0.1:8000/#token={token}")
 
 
 def _load(args: argparse.Namespace) -> tuple[list[str], list[str], list[Any] | None, list[str]]:

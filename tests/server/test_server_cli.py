@@ -73,7 +73,10 @@ def test_token_rotate_export_and_status(tmp_path, table, capsys):
     assert main(["project", "export", folder, str(out)]) == 0
     assert len(pd.read_parquet(out)) == 30
     assert main(["project", "status", folder]) == 0
-    assert '"labeled": 30' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert '"labeled": 30' in out
+    # 30 items, a fifth held out: too few to ever evaluate a model on 10 held-out labels.
+    assert "none can be trained: a model is evaluated on 10 held-out labels" in out
 
 
 def test_simulate_command_labels_through_a_live_server(tmp_path, table, capsys):

@@ -146,7 +146,10 @@ def show_status(args: argparse.Namespace) -> int:
     store = _open(args)
     info = store.project(args.project)
     print(json.dumps(store.progress(info.id), indent=1))
-    for version in store.versions(info.id):
+    versions = store.versions(info.id)
+    if not any(v["status"] == "ready" for v in versions):
+        print(store.readiness(info.id).explain())
+    for version in versions:
         metrics = version["metrics"] or {}
         print(
             f"v{version['version']}: {version['status']:8} train={version['n_train']} "

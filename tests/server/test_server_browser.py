@@ -162,7 +162,8 @@ def test_a_refused_answer_stays_on_screen_until_dismissed(tmp_path, browser):
         assert _shown(page) == current and project.store.labels(project.info.id) == []
 
         page.reload()  # still there after a reload: it was never acknowledged
-        page.wait_for_function("!document.getElementById('refused').hidden")
+        assert _shown(page) == current  # (the item is still leased to Alice)
+        assert "item hostile" in _refused(page)
         page.keyboard.press("Escape")
         page.wait_for_function("document.getElementById('refused').hidden")
         label = project.truth[current]

@@ -110,7 +110,8 @@ def test_create_refuses_a_strategy_the_server_cannot_run(
     assert not (tmp_path / "proj" / "labels.db").exists()
 
 
-def test_a_token_in_the_address_stays_out_of_the_access_log(tmp_path, table):
+def test_serve_prints_its_links_and_keeps_tokens_out_of_its_log(tmp_path, table):
+    """One live server for both: the links name its real port; ?token= never reaches the log."""
     _create(tmp_path, table)
     tokens = dict(line.split() for line in (tmp_path / "tokens.txt").read_text().splitlines())
     with live_server(tmp_path / "proj") as (url, _process):
@@ -119,16 +120,9 @@ def test_a_token_in_the_address_stays_out_of_the_access_log(tmp_path, table):
         assert httpx.get(f"{url}/api/health").status_code == 200  # logged after the refusal
     (log,) = tmp_path.glob("proj-server-*.log")
     text = log.read_text()
+    assert f"each person opens {url}/#token=THEIR_TOKEN" in text
     assert "GET /api/health" in text and "GET /api/project?token=%5Bredacted%5D" in text
     assert tokens["alice"] not in text
-
-
-def test_serve_prints_the_links_with_its_real_port(tmp_path, table):
-    _create(tmp_path, table)
-    with live_server(tmp_path / "proj") as (url, _process):
-        pass
-    (log,) = tmp_path.glob("proj-server-*.log")
-    assert f"each person opens {url}/#token=THEIR_TOKEN" in log.read_text()
 
 
 def test_serve_without_a_project_says_how_to_make_one(tmp_path, capsys):

@@ -345,7 +345,7 @@ def test_readiness_explains_why_there_is_no_model_yet(store):
     readiness = store.readiness(info.id)
     assert readiness.explain() == (
         "no model yet: the first one trains after 20 labels incl. 4 held-out "
-        f"(so far 1 labels, {int(item.split == 'heldout')} held-out)"
+        f"(so far 1 label, {int(item.split == 'heldout')} held-out)"
     )
     tiny = store.create_project(
         "tiny", ["a", "b"], texts=["x", "y"], settings={"heldout_fraction": 0.0}

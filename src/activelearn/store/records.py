@@ -98,8 +98,8 @@ class Readiness:
         first = max(self.retrain_every, self.min_heldout)
         return (
             f"no model yet: the first one trains after {first} labels incl. "
-            f"{self.min_heldout} held-out (so far {self.labeled} labels, "
-            f"{self.heldout_labeled} held-out)"
+            f"{self.min_heldout} held-out (so far {self.labeled} "
+            f"label{'' if self.labeled == 1 else 's'}, {self.heldout_labeled} held-out)"
         )
 
 

@@ -106,7 +106,8 @@ def live_server(folder: Path, *extra: str) -> Iterator[tuple[str, subprocess.Pop
 
 
 def kill_group(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-    if process.poll() is None:
+    """Signal the process and its process group, also what outlived a leader already dead."""
+    if process.poll() is None or session_processes(process.pid):
         with suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
     process.wait(timeout=30)
@@ -117,3 +118,30 @@ def _healthy(url: str) -> bool:
         return httpx.get(f"{url}/api/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def session_processes(session_id: int) -> dict[int, str]:
+    """Live processes (pid: command line) of a session, read from /proc (Linux).
+
+    ``live_server`` starts the server as a session leader, so everything it
+    starts, and everything those start, is in the session of the server's pid
+    even after being orphaned.
+    """
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            # After the command: state, ppid, pgrp, session; zombies are dead already.
+            if int(fields[3]) == session_id and fields[0] != "Z":
+                cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found[int(stat.parent.name)] = cmdline.decode(errors="replace").strip()
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -29,6 +29,7 @@ def _answers(project):
         ("get", "/api/project"),
         ("post", "/api/next"),
         ("post", "/api/labels"),
+        ("post", "/api/corrections"),
         ("post", "/api/skip"),
         ("post", "/api/flag"),
         ("post", "/api/undo"),
@@ -130,6 +131,60 @@ def test_bad_label_requests_are_refused_and_write_nothing(client, project, body,
     assert _answers(project) == []
 
 
+def test_the_queue_cannot_be_bypassed(client, project):
+    """Held-out items are chosen by the queue: labeling one never served to you is refused."""
+    served = _next(client, project)
+    heldout = [
+        key for key in project.truth
+        if key != served["id"] and project.store.item(project.info.id, key).split == "heldout"
+    ]  # fmt: skip
+    response = _label(client, project, heldout[0], project.truth[heldout[0]])
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        f"item '{heldout[0]}' is not leased to you: answer the item that \"next item\" gives you"
+    )
+    skip = client.post(
+        "/api/skip", headers=project.headers(),
+        json={"submission_id": "skip-00001", "item_id": heldout[1]},
+    )  # fmt: skip
+    assert skip.status_code == 409
+    assert _answers(project) == []
+
+
+def test_model_version_must_exist(client, project):
+    item = _next(client, project)
+    response = client.post(
+        "/api/labels", headers=project.headers(),
+        json={"submission_id": "submission-0001", "item_id": item["id"], "label": "pos",
+              "model_version": 999999},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "model version 999999 never made a prediction" in response.json()["detail"]
+    assert _answers(project) == []
+
+
+def test_admins_correct_labels_annotators_cannot(client, project):
+    item = _next(client, project)
+    assert _label(client, project, item["id"], "pos").status_code == 200
+    body = {"submission_id": "correction-01", "item_id": item["id"], "label": "neg", "note": "x"}
+    denied = client.post("/api/corrections", headers=project.headers("bob"), json=body)
+    assert denied.status_code == 403 and "admin token" in denied.json()["detail"]
+    fixed = client.post("/api/corrections", headers=project.headers("admin"), json=body)
+    assert fixed.status_code == 200 and fixed.json()["annotator"] == "admin"
+    assert [(a.id, a.label, a.annotator) for a in _answers(project)] == [
+        (item["id"], "neg", "admin")
+    ]
+
+
+def test_model_status_says_what_the_first_model_waits_for(client, project):
+    status = client.get("/api/model", headers=project.headers()).json()
+    assert status["state"] == "none"
+    assert status["first_model"] == (
+        "no model yet: the first one trains after 10000 labels incl. 2 held-out "
+        "(so far 0 labels, 0 held-out)"
+    )
+
+
 def test_foreign_lease_is_refused(client, project):
     item = _next(client, project, "alice")
     response = _label(client, project, item["id"], "pos", who="bob")
@@ -211,8 +266,8 @@ def test_static_files_cannot_escape(client, path):
 def test_openapi_documents_every_route_the_page_uses(client):
     assert client.get("/docs").status_code == 404  # Swagger UI would load a CDN
     paths = client.get("/openapi.json").json()["paths"]
-    for route in ["/api/next", "/api/labels", "/api/skip", "/api/flag", "/api/undo",
-                  "/api/progress", "/api/model", "/api/model/train", "/api/curve",
+    for route in ["/api/next", "/api/labels", "/api/corrections", "/api/skip", "/api/flag",
+                  "/api/undo", "/api/progress", "/api/model", "/api/model/train", "/api/curve",
                   "/api/export", "/api/image", "/api/project"]:  # fmt: skip
         assert route in paths
     page = (client.get("/static/app.js")).text
@@ -226,3 +281,20 @@ def test_page_never_writes_html_from_data(client):
     script = client.get("/static/app.js").text
     assert "innerHTML" not in script and "outerHTML" not in script
     assert "insertAdjacentHTML" not in script and "document.write" not in script
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/project?token={}", "/?access_token={}", "/api/image?item=1&TOKEN={}"]
+)
+def test_a_token_in_the_address_is_refused(client, project, path):
+    response = client.get(path.format(project.tokens["alice"]), headers=project.headers())
+    assert response.status_code == 400
+    assert "a token in the address is refused" in response.json()["detail"]
+    assert "--rotate" in response.json()["detail"]
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_favicon_is_served(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert client.get("/static/favicon.svg").status_code == 200

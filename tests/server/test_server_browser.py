@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 from server_helpers import live_server, new_project
+from sqlalchemy import update
+
+from activelearn.store.models import Lease
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
 
@@ -119,3 +123,91 @@ def test_an_answer_typed_offline_survives_a_closed_tab(tmp_path, browser):
         assert _shown(again) != shown
         context.close()
     assert [(r.id, r.label) for r in project.store.labels(project.info.id)] == [(shown, "pos")]
+
+
+def _refused(page) -> str:
+    return page.text_content("#refused") if page.is_visible("#refused") else ""
+
+
+def test_a_refused_answer_stays_on_screen_until_dismissed(tmp_path, browser):
+    """A 409 (the lease expired and someone else took the item) must not vanish unseen."""
+    project = _project(tmp_path)
+    with live_server(project.store.folder) as (url, _process):
+        page = browser.new_page(bypass_csp=True)
+        missing = []  # the page's own files, favicon included (the API's 409 is expected)
+        page.on(
+            "response",
+            lambda r: missing.append(r.url) if r.status >= 400 and "/api/" not in r.url else None,
+        )
+        page.goto(f"{url}/#token={project.tokens['alice']}")
+        assert _shown(page) == "hostile"
+        # Alice's lease runs out while she reads; Bob is given the item.
+        with project.store.write() as session:
+            session.execute(update(Lease).values(expires_at=time.time() - 1))
+        bob = project.store.authenticate(project.tokens["bob"])
+        assert project.store.next_item(bob)[0].id == "hostile"
+
+        current = _press_and_wait(page, "2", "hostile")  # the page moves on to the next item
+        page.wait_for_timeout(1500)  # the next item is shown, counts refresh: still there
+        refused = _refused(page)
+        assert "Not saved: your label “pos” for item hostile (“Great film." in refused
+        assert "was refused: item 'hostile' is leased to another annotator" in refused
+        assert page.locator("#refused script, #refused img").count() == 0
+        assert page.evaluate("window.__xss") is None
+
+        page.keyboard.press("1")  # answers wait until the refusal is dismissed
+        page.wait_for_function(
+            "document.getElementById('message').textContent.includes('dismiss it first')"
+        )
+        assert _shown(page) == current and project.store.labels(project.info.id) == []
+
+        page.reload()  # still there after a reload: it was never acknowledged
+        assert _shown(page) == current  # (the item is still leased to Alice)
+        assert "item hostile" in _refused(page)
+        page.keyboard.press("Escape")
+        page.wait_for_function("document.getElementById('refused').hidden")
+        label = project.truth[current]
+        _press_and_wait(page, {"neg": "1", "pos": "2"}[label], current)
+        page.reload()
+        _shown(page)
+        assert _refused(page) == ""
+        page.close()
+    assert [(r.id, r.label) for r in project.store.labels(project.info.id)] == [(current, label)]
+    assert missing == []
+
+
+def test_skip_and_flag_say_what_they_did_and_flag_takes_a_note(tmp_path, browser):
+    project = _project(tmp_path)
+    with live_server(project.store.folder) as (url, _process):
+        page = browser.new_page(bypass_csp=True)
+        page.goto(f"{url}/#token={project.tokens['alice']}")
+        first = _shown(page)
+        second = _press_and_wait(page, "s", first)
+        message = page.text_content("#message")
+        assert message.startswith(f"Skipped item {first} (“Great film.")
+        assert message.endswith("it comes back after the rest.")
+
+        page.keyboard.press("f")
+        page.wait_for_function("document.activeElement.id === 'flag-note'")
+        assert f"item {second}" in page.text_content("#flag-form")
+        page.keyboard.type("sfu 123: the text is garbled")  # keys typed here answer nothing
+        assert _shown(page) == second
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "before => document.getElementById('card').dataset.itemId !== before", arg=second
+        )
+        assert page.text_content("#message") == (
+            f"Flagged item {second} (“{project.store.item(project.info.id, second).text}”) "
+            "(note: “sfu 123: the text is garbled”): it leaves the queue."
+        )
+        third = _shown(page)
+        page.keyboard.press("f")
+        page.wait_for_function("document.activeElement.id === 'flag-note'")
+        page.keyboard.press("Escape")  # changed their mind: nothing flagged
+        page.wait_for_function("document.getElementById('flag-form').hidden")
+        assert _shown(page) == third
+        page.close()
+    answers = project.store.labels(project.info.id, kinds=("skip", "flag"))
+    assert [(a.id, a.kind, a.note) for a in answers] == [
+        (first, "skip", None), (second, "flag", "sfu 123: the text is garbled"),
+    ]  # fmt: skip

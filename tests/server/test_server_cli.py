@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 
+import httpx
 import pandas as pd
 import pytest
 from server_helpers import live_server, make_texts
@@ -37,7 +38,10 @@ def test_create_prints_tokens_once_and_stores_hashes(tmp_path, table, capsys):
     tokens = dict(line.split() for line in (tmp_path / "tokens.txt").read_text().splitlines())
     assert set(tokens) == {"alice", "carol"}
     assert stat.S_IMODE((tmp_path / "tokens.txt").stat().st_mode) == 0o600
-    assert f"#token={tokens['alice']}" in out
+    assert f"alice (annotator): {tokens['alice']}" in out
+    # It cannot know the port `serve` will use, so it prints no link, only how to get one.
+    assert ":8000" not in out and "#token=" + tokens["alice"] not in out
+    assert f"run `activelearn serve {tmp_path / 'proj'}` to get the links" in out
     store = Store.open(tmp_path / "proj")
     info = store.project()
     assert info.budget == 20 and info.settings["heldout_fraction"] == 0.1
@@ -69,7 +73,10 @@ def test_token_rotate_export_and_status(tmp_path, table, capsys):
     assert main(["project", "export", folder, str(out)]) == 0
     assert len(pd.read_parquet(out)) == 30
     assert main(["project", "status", folder]) == 0
-    assert '"labeled": 30' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert '"labeled": 30' in out
+    # 30 items, a fifth held out: too few to ever evaluate a model on 10 held-out labels.
+    assert "none can be trained: a model is evaluated on 10 held-out labels" in out
 
 
 def test_simulate_command_labels_through_a_live_server(tmp_path, table, capsys):
@@ -85,3 +92,40 @@ def test_simulate_command_labels_through_a_live_server(tmp_path, table, capsys):
     answers = {r.id: r.label for r in store.labels(store.project().id)}
     expected = dict(zip(*pd.read_csv(truth, dtype=str).T.values, strict=True))
     assert len(answers) == 8 and all(expected[k] == v for k, v in answers.items())
+
+
+@pytest.mark.parametrize(
+    ("strategy", "message"),
+    [
+        ("nope", "unknown strategy 'nope'; available: "),
+        ("coreset", "needs ['embeddings', 'labeled_embeddings'], which the labeling server"),
+    ],
+)
+def test_create_refuses_a_strategy_the_server_cannot_run(
+    tmp_path, table, capsys, strategy, message
+):
+    assert _create(tmp_path, table, "--strategy", strategy) == 2
+    err = capsys.readouterr().err
+    assert message in err and "least_confidence" in err
+    assert not (tmp_path / "proj" / "labels.db").exists()
+
+
+def test_serve_prints_its_links_and_keeps_tokens_out_of_its_log(tmp_path, table):
+    """One live server for both: the links name its real port; ?token= never reaches the log."""
+    _create(tmp_path, table)
+    tokens = dict(line.split() for line in (tmp_path / "tokens.txt").read_text().splitlines())
+    with live_server(tmp_path / "proj") as (url, _process):
+        response = httpx.get(f"{url}/api/project", params={"token": tokens["alice"]})
+        assert response.status_code == 400
+        assert httpx.get(f"{url}/api/health").status_code == 200  # logged after the refusal
+    (log,) = tmp_path.glob("proj-server-*.log")
+    text = log.read_text()
+    assert f"each person opens {url}/#token=THEIR_TOKEN" in text
+    assert "GET /api/health" in text and "GET /api/project?token=%5Bredacted%5D" in text
+    assert tokens["alice"] not in text
+
+
+def test_serve_without_a_project_says_how_to_make_one(tmp_path, capsys):
+    assert main(["serve", str(tmp_path / "missing")]) == 2
+    assert "no labeling project in" in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()  # nothing created on the way

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import re
 import sqlite3
+import stat
 import time
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from activelearn.errors import ConfigError, DataError
-from activelearn.store import Conflict, InvalidInput, NotFound, Store
+from activelearn.store import Conflict, Forbidden, InvalidInput, NotFound, Store
 from activelearn.store.models import Label, Lease
 
 TEXTS = [f"review number {i}\nsecond line" for i in range(30)]
@@ -46,8 +48,6 @@ def test_rotated_token_replaces_the_old_one(store, project):
 def test_project_validation(store):
     with pytest.raises(ConfigError, match="two distinct classes"):
         store.create_project("x", ["a"])
-    with pytest.raises(ConfigError, match="unknown strategy"):
-        store.create_project("x", ["a", "b"], strategy="nope")
     with pytest.raises(ConfigError, match="unknown settings"):
         store.create_project("x", ["a", "b"], settings={"retrain_evry": 3})
     with pytest.raises(DataError, match="not among the classes"):
@@ -227,3 +227,176 @@ def _item_pk(external_id):
     from activelearn.store.models import Item
 
     return select(Item.id).where(Item.external_id == external_id)
+
+
+def _split_project(store, n=30, fraction=0.5, **settings):
+    info = store.create_project(
+        "split", ["neg", "pos"], texts=[f"text {i}" for i in range(n)],
+        settings={"heldout_fraction": fraction, **settings},
+    )  # fmt: skip
+    return info, store.authenticate(store.add_annotator(info.id, "lone"))
+
+
+def _splits(store, info):
+    return {key: store.item(info.id, key).split for key in map(str, range(30))}
+
+
+def test_only_the_item_leased_to_you_can_be_answered(store):
+    """No way around the queue: a held-out item never served to you cannot be labeled."""
+    info, alice = _split_project(store)
+    served, _ = store.next_item(alice)
+    others = [
+        k for k, split in _splits(store, info).items() if split == "heldout" and k != served.id
+    ]
+    for kind, value in (("label", "pos"), ("skip", None), ("flag", None)):
+        with pytest.raises(Conflict, match=f"item '{others[0]}' is not leased to you"):
+            store.submit(alice, others[0], f"bypass-{kind}", kind=kind, value=value)
+    assert store.labels(info.id, kinds=("label", "skip", "flag")) == []
+    store.submit(alice, served.id, "submission-1", value="pos")
+    with pytest.raises(Conflict, match="labeled already"):
+        store.submit(alice, served.id, "submission-2", value="neg")
+
+
+def test_a_late_answer_counts_until_someone_else_is_given_the_item(store, project, alice, bob):
+    item, _ = store.next_item(alice)
+    with store.write() as session:
+        session.get(Lease, session.scalar(_item_pk(item.id))).expires_at = time.time() - 1
+    other = str((int(item.id) + 1) % len(TEXTS))
+    store.prioritize(project.id, [other], priority=9)
+    assert store.next_item(bob)[0].id == other  # Bob is given another item: Alice's stays hers
+    assert store.submit(alice, item.id, "submission-1", value="pos").label == "pos"
+
+
+def test_model_version_must_name_a_model_that_made_predictions(store, project, alice):
+    item, _ = store.next_item(alice)
+    for version in (999999, 1):
+        with pytest.raises(InvalidInput, match=f"model version {version} never made a prediction"):
+            store.submit(alice, item.id, "submission-1", value="pos", model_version=version)
+    version = store.start_version(project.id, [], 0, 0)
+    with pytest.raises(InvalidInput, match="never made a prediction"):  # still training
+        store.submit(alice, item.id, "submission-1", value="pos", model_version=version)
+    store.finish_version(project.id, version, metrics={})
+    assert store.submit(alice, item.id, "submission-1", value="pos", model_version=1)
+    assert [r.model_version for r in store.labels(project.id)] == [1]
+
+
+def test_an_admin_corrects_any_item_and_the_old_answer_keeps_its_row(store, project, alice, bob):
+    admin = store.authenticate(store.add_annotator(project.id, "carol", admin=True))
+    item, _ = store.next_item(alice)
+    store.submit(alice, item.id, "submission-1", value="pos")
+    with pytest.raises(Forbidden, match="admin token"):
+        store.correct(bob, item.id, "fix-1", "neg")
+    fixed = store.correct(admin, item.id, "fix-1", "neg", note="says 'dull'")
+    assert store.correct(admin, item.id, "fix-1", "neg").replayed
+    assert [(r.id, r.label, r.annotator) for r in store.labels(project.id)] == [
+        (item.id, "neg", "carol")
+    ]
+    assert fixed.note == "says 'dull'"
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Label)) == 2  # nothing deleted
+    held, _ = store.next_item(bob)
+    with pytest.raises(Conflict, match="leased to another annotator right now"):
+        store.correct(admin, held.id, "fix-2", "neg")
+    never_served = next(k for k in map(str, range(len(TEXTS))) if k not in (item.id, held.id))
+    store.correct(admin, never_served, "fix-3", "pos")
+    assert store.progress(project.id)["labeled"] == 2
+
+
+def test_skipped_items_come_back_after_the_rest_oldest_skip_first(store):
+    info = store.create_project(
+        "s", ["a", "b"], texts=["x", "y", "z"], settings={"heldout_fraction": 0.0}
+    )
+    who = store.authenticate(store.add_annotator(info.id, "w"))
+    first, _ = store.next_item(who)
+    store.submit(who, first.id, "skip-1", kind="skip")
+    second, _ = store.next_item(who)
+    store.submit(who, second.id, "skip-2", kind="skip")
+    third, _ = store.next_item(who)
+    assert len({first.id, second.id, third.id}) == 3  # the unskipped one first
+    store.submit(who, third.id, "label-3", value="a")
+    order = []
+    for n in range(4):
+        item, reason = store.next_item(who)
+        assert item is not None, reason
+        order.append(item.id)
+        store.submit(who, item.id, f"skip-again-{n}", kind="skip")
+    assert order == [first.id, second.id, first.id, second.id]
+
+
+def test_a_lone_annotator_who_skips_heldout_items_can_still_finish_and_train(store):
+    info, lone = _split_project(store, fraction=0.3, min_heldout=3)
+    skipped = set()
+    while (item := store.next_item(lone)[0]) is not None:
+        if item.split == "heldout" and item.id not in skipped:
+            skipped.add(item.id)
+            store.submit(lone, item.id, f"skip-{item.id}", kind="skip")
+        else:
+            store.submit(lone, item.id, f"label-{item.id}", value="pos")
+    assert skipped, "the held-out items came first and were skipped"
+    assert store.progress(info.id)["open"] == 0
+    readiness = store.readiness(info.id)
+    assert readiness.heldout_labeled == len(skipped) >= readiness.min_heldout
+
+
+def test_readiness_explains_why_there_is_no_model_yet(store):
+    info, lone = _split_project(store, retrain_every=20, min_heldout=4)
+    item, _ = store.next_item(lone)
+    store.submit(lone, item.id, "submission-1", value="pos")
+    readiness = store.readiness(info.id)
+    assert readiness.explain() == (
+        "no model yet: the first one trains after 20 labels incl. 4 held-out "
+        f"(so far 1 label, {int(item.split == 'heldout')} held-out)"
+    )
+    tiny = store.create_project(
+        "tiny", ["a", "b"], texts=["x", "y"], settings={"heldout_fraction": 0.0}
+    )
+    assert store.readiness(tiny.id).explain() == (
+        "no model yet, and none can be trained: a model is evaluated on 10 held-out labels, "
+        "but this project holds only 0 held-out items"
+    )
+
+
+def test_no_items_left_says_when_others_hold_the_rest(store):
+    info = store.create_project("o", ["a", "b"], texts=["x"], settings={"heldout_fraction": 0.0})
+    first = store.authenticate(store.add_annotator(info.id, "first"))
+    second = store.authenticate(store.add_annotator(info.id, "second"))
+    assert store.next_item(first)[0] is not None
+    item, reason = store.next_item(second)
+    assert item is None
+    assert reason == (
+        "no items left to label right now: 1 item is leased to other annotators "
+        "and will come back if not answered in time"
+    )
+
+
+@pytest.mark.parametrize(
+    ("texts", "ids", "message"),
+    [
+        (["fine", "cut\x00here"], ["a", "b"], "item 'b': its text contains a NUL byte"),
+        (["fine", "fine too"], ["a", "b\x00"], "item 'b\\x00': its id contains a NUL byte"),
+        (["fine", "cut\x00"], None, "item '1': its text contains a NUL byte"),
+    ],
+)
+def test_a_nul_byte_is_refused_naming_the_item(store, texts, ids, message):
+    info = store.create_project("nul", ["a", "b"], settings={"heldout_fraction": 0.0})
+    with pytest.raises(DataError, match=re.escape(message)):
+        store.add_items(info.id, texts=texts, ids=ids)
+    assert store.progress(info.id)["items"] == 0  # nothing of the batch was written
+
+
+def test_the_database_and_its_wal_files_are_private(tmp_path, store, project, alice):
+    """Like the tokens file: labels and token hashes are for the project's owner alone."""
+    item, _ = store.next_item(alice)
+    store.submit(alice, item.id, "submission-1", value="pos")
+    files = [tmp_path / "project" / f"labels.db{suffix}" for suffix in ("", "-wal", "-shm")]
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+
+
+def test_an_older_world_readable_database_is_made_private(tmp_path):
+    Store.open(tmp_path / "old").close()
+    for suffix in ("", "-wal", "-shm"):
+        path = tmp_path / "old" / f"labels.db{suffix}"
+        if path.exists():
+            path.chmod(0o644)
+    Store.open(tmp_path / "old").close()
+    assert stat.S_IMODE((tmp_path / "old" / "labels.db").stat().st_mode) == 0o600

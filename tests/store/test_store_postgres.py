@@ -108,3 +108,19 @@ def test_concurrent_annotators_on_postgres(store, request):
     assert errors == []
     stored = [r.id for r in store.labels(info.id)]
     assert sorted(done) == sorted(stored) and len(set(stored)) == 60
+
+
+def test_skips_come_back_and_admins_correct_on_postgres(store, request):
+    info = store.create_project(
+        request.node.name[:60], ["neg", "pos"], texts=["a", "b"],
+        settings={"heldout_fraction": 0.0},
+    )  # fmt: skip
+    alice = store.authenticate(store.add_annotator(info.id, "alice"))
+    admin = store.authenticate(store.add_annotator(info.id, "carol", admin=True))
+    first, _ = store.next_item(alice)
+    store.submit(alice, first.id, "skip-1", kind="skip")
+    second, _ = store.next_item(alice)
+    store.submit(alice, second.id, "label-2", value="pos")
+    assert store.next_item(alice)[0].id == first.id  # the skipped item comes back last
+    store.correct(admin, second.id, "fix-1", "neg")
+    assert {r.id: r.label for r in store.labels(info.id)} == {second.id: "neg"}

@@ -19,6 +19,14 @@ import numpy as np
 
 from activelearn.errors import ConfigError
 from activelearn.store.settings import DEFAULT_SETTINGS
+from activelearn.strategies import make_strategy
+from activelearn.strategies.base import PROBABILITIES
+
+# Only `serve` knows the address (host and port are its options), so the links come from it.
+_SERVE_HINT = (
+    "run `activelearn serve {folder}` to get the links: each person opens the address it "
+    "prints with #token=THEIR_TOKEN at the end"
+)
 
 
 def register(subparsers: Any) -> None:
@@ -92,6 +100,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def create_project(args: argparse.Namespace) -> int:
+    _check_strategy(args.strategy)
     texts, ids, labels, classes = _load(args)
     settings = {key: getattr(args, key) for key in DEFAULT_SETTINGS}
     store = _open(args)
@@ -113,6 +122,7 @@ def create_project(args: argparse.Namespace) -> int:
     print("tokens (shown once, only their hashes are stored):")
     for name, token, admin in tokens:
         _print_token(name, token, admin)
+    print(_SERVE_HINT.format(folder=args.folder))
     return 0
 
 
@@ -124,6 +134,7 @@ def issue_token(args: argparse.Namespace) -> int:
     else:
         token = store.add_annotator(info.id, args.name, admin=args.admin)
     _print_token(args.name, token, args.admin)
+    print(_SERVE_HINT.format(folder=args.folder))
     return 0
 
 
@@ -141,7 +152,10 @@ def show_status(args: argparse.Namespace) -> int:
     store = _open(args)
     info = store.project(args.project)
     print(json.dumps(store.progress(info.id), indent=1))
-    for version in store.versions(info.id):
+    versions = store.versions(info.id)
+    if not any(v["status"] == "ready" for v in versions):
+        print(store.readiness(info.id).explain())
+    for version in versions:
         metrics = version["metrics"] or {}
         print(
             f"v{version['version']}: {version['status']:8} train={version['n_train']} "
@@ -151,10 +165,25 @@ def show_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_strategy(name: str) -> None:
+    """Refuse a strategy the labeling server cannot run, before any data is read.
+
+    The server's model gives class probabilities only; a strategy that needs
+    embeddings or Monte-Carlo samples would fail at the first retrain, long
+    after the project was made. Unknown names are refused with the list of names.
+    """
+    strategy = make_strategy(name)
+    if not strategy.requires <= {PROBABILITIES}:
+        raise ConfigError(
+            f"strategy {name!r} needs {sorted(strategy.requires - {PROBABILITIES})}, "
+            "which the labeling server does not compute; pick one that needs only probabilities "
+            "(least_confidence, margin, entropy, random)"
+        )
+
+
 def _print_token(name: str, token: str, admin: bool) -> None:
     role = "admin" if admin else "annotator"
     print(f"  {name} ({role}): {token}")
-    print(f"    open http://127.0.0.1:8000/#token={token}")
 
 
 def _load(args: argparse.Namespace) -> tuple[list[str], list[str], list[Any] | None, list[str]]:

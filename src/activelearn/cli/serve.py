@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ def register(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="run the labeling web app for a project")
     serve.add_argument("folder", help="project folder made by `activelearn project create`")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free one")
     serve.add_argument("--project", help="project name, when the store holds several")
     serve.add_argument("--db", help="database URL (default: SQLite inside the folder)")
     serve.add_argument(
@@ -50,12 +51,49 @@ def register(subparsers: Any) -> None:
 
 def run_server(args: argparse.Namespace) -> int:
     from activelearn.server.run import serve
+    from activelearn.store import Store
+    from activelearn.store.database import DB_FILE
 
+    if args.db is None and not (Path(args.folder) / DB_FILE).is_file():
+        raise ConfigError(
+            f"no labeling project in {args.folder}: make one with "
+            f"`activelearn project create {args.folder} --name NAME --data FILE`"
+        )
+    store = Store.open(args.folder, args.db)
+    name = store.project(args.project).name  # refuses a wrong --project before any link
+    store.close()
+    port = args.port or _free_port(args.host)
+    print(_links(args.folder, name, args.host, port), flush=True)
     serve(
-        args.folder, url=args.db, project=args.project, host=args.host, port=args.port,
+        args.folder, url=args.db, project=args.project, host=args.host, port=port,
         allowed_hosts=args.allow_host, isolate=not args.in_process,
     )  # fmt: skip
     return 0
+
+
+def _links(folder: str, name: str, host: str, port: int) -> str:
+    """Where people open the page: only the server knows its address, so it says it here.
+
+    Tokens are shown once, when made, and only their hashes are kept: the
+    link is printed with a placeholder each person replaces with their own.
+    """
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    address = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
+    lines = [
+        f"labeling app for project {name!r}: {address}",
+        f"  each person opens {address}#token=THEIR_TOKEN",
+        f"  (a new or lost token: activelearn project token {folder} NAME [--rotate])",
+    ]
+    if shown != host:
+        lines.append(f"  from other machines: this machine's address instead of {shown}")
+    return "\n".join(lines)
+
+
+def _free_port(host: str) -> int:
+    """``--port 0``: a free port picked now, so the links printed name the real one."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def run_simulation(args: argparse.Namespace) -> int:

@@ -4,7 +4,8 @@ Secure by default: every route that reads or writes project data needs an
 annotator's token (``Authorization: Bearer ...``); no CORS headers are sent,
 so other sites cannot call the API from a browser; the Host header must name
 the address the server is bound to (no DNS rebinding); request bodies are
-capped; the page is served with a strict Content-Security-Policy.
+capped; the page is served with a strict Content-Security-Policy; a token in
+the address (``?token=...``) is refused and kept out of the access log.
 
 (No ``from __future__ import annotations`` here: FastAPI reads the route
 signatures at runtime, including type aliases local to ``create_app``.)
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -43,6 +45,8 @@ SECURITY_HEADERS = {
     "referrer-policy": "no-referrer",
     "cache-control": "no-store",
 }
+# Query parameters that carry credentials in other APIs: never accepted here.
+TOKEN_PARAMETERS = {"token", "access_token", "auth", "authorization", "bearer", "api_key", "key"}
 SubmissionId = Annotated[str, Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 ItemId = Annotated[str, Field(min_length=1, max_length=500)]
 
@@ -59,6 +63,13 @@ class LabelIn(_Body):
     item_id: ItemId
     label: str = Field(max_length=200)
     model_version: int | None = Field(None, description="Version of the prediction shown.")
+
+
+class CorrectionIn(_Body):
+    submission_id: SubmissionId
+    item_id: ItemId
+    label: str = Field(max_length=200)
+    note: str | None = Field(None, max_length=2000, description="Why the label was changed.")
 
 
 class SkipIn(_Body):
@@ -105,6 +116,41 @@ class _Unauthorized(Exception):
     pass
 
 
+class _NoTokensInAddresses:
+    """Refuse a request whose address carries a token, and blank it before it is logged.
+
+    Addresses end up in access logs, proxy logs and browser history, so a
+    token there is as good as published. uvicorn writes its access-log line
+    from the request's scope once the response starts; the value is replaced
+    in that scope first, so the log shows ``token=[redacted]``.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            if any(name.lower() in TOKEN_PARAMETERS for name, _ in pairs):
+                scope["query_string"] = urlencode(
+                    [(n, "[redacted]" if n.lower() in TOKEN_PARAMETERS else v) for n, v in pairs]
+                ).encode("latin-1")
+                refusal = JSONResponse(
+                    {
+                        "detail": "a token in the address is refused: addresses end up in logs "
+                        "and browser history. Send `Authorization: Bearer <token>` (the page "
+                        "reads its token from the link's #token=... part, which is never sent); "
+                        "if that token was real, replace it: "
+                        "activelearn project token DIR NAME --rotate"
+                    },
+                    status_code=400,
+                    headers=SECURITY_HEADERS,
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 # -- the app -------------------------------------------------------------------------------------
 
 
@@ -141,6 +187,7 @@ def create_app(
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=allowed_hosts or ["127.0.0.1", "localhost", "[::1]"]
     )
+    app.add_middleware(_NoTokensInAddresses)  # added last: the outermost, before anything logs
 
     @app.middleware("http")
     async def security_headers(
@@ -225,7 +272,8 @@ def create_app(
 
     @app.post("/api/labels", tags=["labeling"])
     def submit_label(body: LabelIn, who: Who) -> AnswerOut:
-        """Label an item. Resending the same submission_id is safe: it is recorded once."""
+        """Label the item /api/next leased to you. Resending the same submission_id is safe:
+        it is recorded once. ``model_version`` must be that of the prediction shown, or null."""
         record = store.submit(
             who, body.item_id, body.submission_id, kind=LABEL, value=body.label,
             model_version=body.model_version,
@@ -233,9 +281,17 @@ def create_app(
         trainer.notify()
         return answer(record)
 
+    @app.post("/api/corrections", tags=["labeling"])
+    def correct(body: CorrectionIn, who: Admin) -> AnswerOut:
+        """Set the label of any item not leased to someone else (admin only); it replaces
+        the item's live label or flag. Everyone else labels only what /api/next gives them."""
+        record = store.correct(who, body.item_id, body.submission_id, body.label, note=body.note)
+        trainer.notify()
+        return answer(record)
+
     @app.post("/api/skip", tags=["labeling"])
     def skip(body: SkipIn, who: Who) -> AnswerOut:
-        """Pass on an item: it goes back to the queue for the others."""
+        """Pass on an item: it goes back to the queue, and comes back to you after the rest."""
         return answer(store.submit(who, body.item_id, body.submission_id, kind=SKIP))
 
     @app.post("/api/flag", tags=["labeling"])
@@ -258,8 +314,13 @@ def create_app(
 
     @app.get("/api/model", tags=["status"])
     def model_status(_who: Who) -> dict[str, Any]:
-        """State (training/ready/failed/none), version serving, held-out metrics and errors."""
-        return trainer.status()
+        """State (training/ready/failed/none), version serving, held-out metrics and errors.
+
+        ``first_model`` says, while no model serves or trains, what the first one waits for.
+        """
+        status = trainer.status()
+        idle = status["version"] is None and status["training_version"] is None
+        return {**status, "first_model": store.readiness(project_id).explain() if idle else None}
 
     @app.post("/api/model/train", tags=["status"], status_code=202)
     def train(_who: Admin) -> dict[str, str]:
@@ -316,6 +377,11 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(str(STATIC / "index.html"), media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers ask for it whatever the page says; an SVG icon answers instead of a 404."""
+        return FileResponse(str(STATIC / "favicon.svg"), media_type="image/svg+xml")
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

@@ -66,6 +66,19 @@ class Client:
         }
         return self._call("POST", "/api/labels", body)
 
+    def correct(
+        self, item_id: str, label: Any, *, note: str | None = None,
+        submission_id: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Set any item's label (admin token): replaces its live label or flag."""
+        body = {
+            "submission_id": submission_id or new_submission_id(),
+            "item_id": item_id,
+            "label": str(label),
+            "note": note,
+        }
+        return self._call("POST", "/api/corrections", body)
+
     def skip(self, item_id: str) -> dict[str, Any]:
         return self._call(
             "POST", "/api/skip", {"submission_id": new_submission_id(), "item_id": item_id}

@@ -20,11 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import multiprocessing
-import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +28,7 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from activelearn.errors import ActiveLearnError
+from activelearn.server.child import run_in_child
 from activelearn.server.model import (
     DEFAULT_LEARNER,
     TrainResult,
@@ -167,7 +164,7 @@ class Trainer:
             rows = self.store.training_rows(self.project_id, label_ids)
             result = self._fit(rows, pool=[])
             self.current = LiveModel(newest["version"], result.model, self._classes())
-        except (ActiveLearnError, ValueError, BrokenProcessPool) as exc:
+        except (ActiveLearnError, ValueError) as exc:
             log.error("could not rebuild model version %s: %s", newest["version"], exc)
         finally:
             self.restoring = False
@@ -178,10 +175,7 @@ class Trainer:
         settings = self.store.project_info(self.project_id).settings
         heldout = [r for r in rows if r.split == HELDOUT]
         if len(heldout) < settings["min_heldout"]:
-            self.waiting = (
-                f"needs {settings['min_heldout']} held-out labels to evaluate a model, "
-                f"has {len(heldout)}"
-            )
+            self.waiting = self.store.readiness(self.project_id).explain()
             return None
         self.waiting = None
         version = self.store.start_version(
@@ -191,7 +185,7 @@ class Trainer:
         pool = self.store.open_pool_items(self.project_id)
         try:
             result = self._fit(rows, pool=[text for _, text in pool])
-        except (ActiveLearnError, ValueError, MemoryError, BrokenProcessPool) as exc:
+        except (ActiveLearnError, ValueError, MemoryError) as exc:
             log.warning("training model version %s failed: %s", version, exc)
             self.store.finish_version(
                 self.project_id, version, error=f"{type(exc).__name__}: {exc}"
@@ -227,12 +221,9 @@ class Trainer:
         )
         if not self.isolate:
             return job(*args)
-        context = multiprocessing.get_context("spawn")
         # A lower CPU priority: on a busy machine requests go first, training takes the rest.
-        with ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=os.nice, initargs=(TRAIN_NICENESS,)
-        ) as executor:
-            return executor.submit(job, *args).result()
+        # The child dies with the server, even on kill -9 (see activelearn.server.child).
+        return run_in_child(job, *args, niceness=TRAIN_NICENESS)
 
     def _describe_errors(
         self, metrics: dict[str, Any], heldout: list[TrainingRow]

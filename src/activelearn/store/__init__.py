@@ -12,6 +12,7 @@ _WHERE = {
     "ItemView": "store",
     "LabelRecord": "store",
     "ProjectInfo": "store",
+    "Readiness": "store",
     "Store": "store",
     "Conflict": "errors",
     "Forbidden": "errors",

@@ -6,6 +6,13 @@ saw), ``split`` (``pool`` or ``heldout``), ``flagged``, ``note``, ``meta``
 (JSON text). ``id`` and ``label`` are the columns the loop's
 :class:`~activelearn.oracles.FileOracle` reads, so an export can answer a
 file-oracle batch directly.
+
+CSV is what people open in spreadsheets, which run a cell starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula: a review
+or a note can then fetch URLs or run commands on the reader's machine (CSV
+injection). In CSV such cells are written with a leading ``'`` (OWASP's
+advice), except plain numbers such as ``-1``; JSON Lines and Parquet keep
+every value as it is, so machine round trips should use them.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +33,8 @@ COLUMNS = [
     "note", "meta",
 ]  # fmt: skip
 FORMATS = ("csv", "jsonl", "parquet")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def export_labels(store: Store, project_id: int, path: str | Path, fmt: str | None = None) -> int:
@@ -43,7 +53,7 @@ def export_labels(store: Store, project_id: int, path: str | Path, fmt: str | No
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
     elif fmt == "jsonl":
         with tmp.open("w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
@@ -60,15 +70,31 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _inert(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text instead of running it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Parquet with ``model_version`` a nullable integer, also once read back by pandas.
+
+    Written from a pandas frame so that the file records pandas' ``Int64``
+    type: from plain Arrow ints with nulls ``pandas.read_parquet`` would
+    make floats (``1.0``, ``NaN``).
+    """
     try:
+        import pandas as pd
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:
-        raise ConfigError("Parquet export needs pyarrow: pip install 'activelearn[data]'") from exc
+        raise ConfigError(
+            "Parquet export needs pandas and pyarrow: pip install 'activelearn[data]'"
+        ) from exc
     schema = pa.schema(
         [(name, pa.int64() if name == "model_version" else pa.bool_() if name == "flagged"
           else pa.string()) for name in COLUMNS]
     )  # fmt: skip
-    table = pa.Table.from_pylist(rows, schema=schema)
-    pq.write_table(table, path)
+    frame = pd.DataFrame(rows, columns=COLUMNS).astype({"model_version": "Int64"})
+    pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), path)

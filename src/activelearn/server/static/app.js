@@ -2,10 +2,13 @@
 // User data is only ever written with textContent and SVG attributes, never parsed as HTML.
 // Every answer is queued in localStorage before it is sent and removed once the
 // server has it, so closing the tab never loses work: the queue is replayed on load.
+// An answer the server refuses is listed, with its item, until the person dismisses it.
 "use strict";
 
 const TOKEN_KEY = "activelearn.token";
 const QUEUE_KEY = "activelearn.queue";
+const REFUSED_KEY = "activelearn.refused";
+const SNIPPET = 80;  // characters of an item's text that name it in messages
 const $ = (id) => document.getElementById(id);
 // Reviews mark line breaks as "<br />": show them as breaks (the text box keeps
 // newlines), and everything else, markup included, as the plain text it is.
@@ -54,28 +57,81 @@ function readQueue() {
 }
 function writeQueue(queue) { localStorage.setItem(QUEUE_KEY, JSON.stringify(queue)); }
 
-async function send(path, body) {
-  writeQueue([...readQueue(), { path, body }]);
+// `what` ("your label “pos”") and `item` (its id and a snippet) say what a refusal concerns.
+async function send(path, body, what, item) {
+  writeQueue([...readQueue(), { path, body, what, item: { id: item.id, snippet: snippet(item) } }]);
   await flush();
 }
 
 // Send queued answers oldest first. A 4xx answer is final (the server refused it and wrote
-// nothing) and leaves the queue with a message; a network error keeps it for the next try.
+// nothing): it leaves the queue for the list of refusals, which stays on screen until
+// dismissed. A network error keeps the answer queued for the next try.
 async function flush() {
   for (const entry of readQueue()) {
     try {
       await api("POST", entry.path, entry.body);
     } catch (error) {
       if (!error.status || error.status >= 500) throw error;
-      show(`not saved: ${error.message}`);
+      refuse(entry, error.message);
     }
     writeQueue(readQueue().filter((e) => e.body.submission_id !== entry.body.submission_id));
   }
 }
 
+// -- refusals: kept (across reloads too) until the person has seen and dismissed them ------------
+
+function readRefused() {
+  try { return JSON.parse(localStorage.getItem(REFUSED_KEY) || "[]"); } catch { return []; }
+}
+function writeRefused(list) {
+  localStorage.setItem(REFUSED_KEY, JSON.stringify(list));
+  renderRefused();
+}
+
+function refuse(entry, reason) {
+  const item = entry.item || { id: entry.body.item_id, snippet: "" };
+  writeRefused([...readRefused(), {
+    key: entry.body.submission_id, what: entry.what || "your answer", item, reason,
+  }]);
+}
+
+function dismiss(key) {
+  writeRefused(key === undefined ? [] : readRefused().filter((r) => r.key !== key));
+  show("");
+}
+
+function renderRefused() {
+  const list = readRefused();
+  $("refused").hidden = list.length === 0;
+  $("refused-list").replaceChildren(...list.map((r) => {
+    const li = document.createElement("li");
+    li.dataset.itemId = r.item.id;
+    const text = document.createElement("span");
+    text.textContent = `Not saved: ${r.what} for item ${r.item.id}` +
+      (r.item.snippet ? ` (“${r.item.snippet}”)` : "") + ` was refused: ${r.reason}`;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Dismiss";
+    button.addEventListener("click", () => dismiss(r.key));
+    li.append(text, " ", button);
+    return li;
+  }));
+}
+
 // -- rendering ---------------------------------------------------------------------------------
 
 function show(message) { $("message").textContent = message; }
+
+function snippet(item) {
+  if (!item.text) return item.has_image ? "an image" : "";
+  const text = readable(item.text).replace(/\s+/g, " ").trim();
+  return text.length > SNIPPET ? `${text.slice(0, SNIPPET - 1)}…` : text;
+}
+
+function named(item) {
+  const words = snippet(item);
+  return words ? `item ${item.id} (“${words}”)` : `item ${item.id}`;
+}
 
 async function render(item, reason) {
   state.item = item;
@@ -118,7 +174,9 @@ async function refreshModel() {
       ` · FP ${m.metrics.fp} · FN ${m.metrics.fn}`;
   }
   if (m.error) text += ` · last training failed: ${m.error}`;
-  if (m.waiting) text += ` · ${m.waiting}`;
+  // The store's count of what the first model waits for says more than the trainer's note.
+  if (m.first_model) text += ` · ${m.first_model}`;
+  else if (m.waiting) text += ` · ${m.waiting}`;
   status.textContent = text;
   status.className = m.state;
   renderErrors((m.metrics && m.metrics.errors) || []);
@@ -172,14 +230,16 @@ async function next() {
   await render(answer.item, answer.reason);
 }
 
-async function act(kind, label) {
+// `extra` is the label for "label" and the note for "flag".
+async function act(kind, extra) {
   const item = state.item;
   if (kind !== "undo" && !item) return;
   const body = { submission_id: newId(), item_id: item && item.id };
   if (kind === "label") {
-    body.label = label;
+    body.label = extra;
     body.model_version = item.prediction ? item.prediction.version : null;
   }
+  if (kind === "flag" && extra) body.note = extra;
   if (kind === "undo") {
     await flush();
     const result = await api("POST", "/api/undo");
@@ -187,8 +247,12 @@ async function act(kind, label) {
     if (result.item) await render(result.item, ""); else await next();
   } else {
     const path = { label: "/api/labels", skip: "/api/skip", flag: "/api/flag" }[kind];
-    await send(path, body);
-    show("");
+    const what = kind === "label" ? `your label “${extra}”` : `your ${kind}`;
+    await send(path, body, what, item);
+    const refused = readRefused().some((r) => r.key === body.submission_id);
+    if (refused || kind === "label") show("");
+    else if (kind === "skip") show(`Skipped ${named(item)}: it comes back after the rest.`);
+    else show(`Flagged ${named(item)}${extra ? ` (note: “${extra}”)` : ""}: it leaves the queue.`);
     await next();
   }
   // Not awaited: the next item is on screen and takes keys while the counts update.
@@ -197,11 +261,11 @@ async function act(kind, label) {
 
 // One action at a time: keys pressed while one runs are ignored, so a key never lands on
 // an item the annotator has not seen yet.
-async function guarded(kind, label) {
-  if (state.busy) return;
+async function guarded(kind, extra) {
+  if (state.busy || waitForDismissal()) return;
   state.busy = true;
   try {
-    await act(kind, label);
+    await act(kind, extra);
   } catch (error) {
     show(error.status ? error.message : `offline? ${error.message} (your answer is kept)`);
   } finally {
@@ -211,13 +275,41 @@ async function guarded(kind, label) {
 
 function onKey(event) {
   if (event.target.tagName === "INPUT" || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape" && readRefused().length) {
+    dismiss();
+    event.preventDefault();
+    return;
+  }
   const index = "123456789".indexOf(event.key);
-  if (index >= 0 && index < state.classes.length) guarded("label", state.classes[index]);
-  else if (event.key === "s") guarded("skip");
-  else if (event.key === "f") guarded("flag");
-  else if (event.key === "u") guarded("undo");
-  else return;
+  const isLabel = index >= 0 && index < state.classes.length;
+  if (!isLabel && !["s", "f", "u"].includes(event.key)) return;
   event.preventDefault();
+  if (isLabel) guarded("label", state.classes[index]);
+  else if (event.key === "s") guarded("skip");
+  else if (event.key === "f") askNote();
+  else guarded("undo");
+}
+
+// A refusal on screen must be seen before the next answer: answers wait until it is dismissed.
+function waitForDismissal() {
+  if (!readRefused().length) return false;
+  show("An answer was not saved (see above): dismiss it first (Esc).");
+  return true;
+}
+
+// Flag: a note says what is wrong (optional); Enter flags, Esc goes back to the item.
+function askNote() {
+  if (!state.item || state.busy || waitForDismissal()) return;
+  const form = $("flag-form");
+  form.hidden = false;
+  $("flag-item").textContent = named(state.item);
+  $("flag-note").value = "";
+  $("flag-note").focus();
+}
+
+function closeNote() {
+  $("flag-form").hidden = true;
+  $("flag-note").blur();
 }
 
 function renderKeys() {
@@ -249,7 +341,21 @@ async function start() {
   $("work").hidden = false;
   $("side").hidden = false;
   renderKeys();
+  renderRefused();
   document.addEventListener("keydown", onKey);
+  $("flag-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const note = $("flag-note").value.trim();
+    closeNote();
+    guarded("flag", note || null);
+  });
+  $("flag-note").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { event.preventDefault(); closeNote(); }
+  });
+  $("flag-cancel").addEventListener("click", closeNote);
+  $("skip").addEventListener("click", () => guarded("skip"));
+  $("flag").addEventListener("click", askNote);
+  $("undo").addEventListener("click", () => guarded("undo"));
   try { await flush(); } catch (error) { show(`could not resend saved answers yet: ${error.message}`); }
   await next();
   await refreshProgress();

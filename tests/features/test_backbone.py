@@ -282,9 +282,16 @@ def test_real_features_separate_fashion_mnist_classes(lite0_weights, tmp_path):
     assert F_train.shape == (1000, 1280) and np.isfinite(F_train).all()
     assert np.array_equal(featurizer.transform(test.X[:500]), F_test), "read back from the cache"
     y_train, y_test = train.labels[:1000], test.labels[:500]
-    # nearest class centroid in the raw feature space
-    centroids = np.stack([F_train[y_train == c].mean(axis=0) for c in range(10)])
-    nearest = ((F_test[:, None, :] - centroids[None]) ** 2).sum(axis=2).argmin(axis=1)
-    assert np.mean(nearest == y_test) > 0.6
+
+    def nearest_centroid_accuracy(train_rows, test_rows):
+        centroids = np.stack([train_rows[y_train == c].mean(axis=0) for c in range(10)])
+        distances = ((test_rows[:, None, :] - centroids[None]) ** 2).sum(axis=2)
+        return np.mean(distances.argmin(axis=1) == y_test)
+
+    pixels = nearest_centroid_accuracy(
+        train.X[:1000].reshape(1000, -1) / 255.0, test.X[:500].reshape(500, -1) / 255.0
+    )
+    features = nearest_centroid_accuracy(F_train, F_test)
+    assert features > 0.72 and features > pixels + 0.05  # measured: 0.80 vs 0.68
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(F_train, y_train)
-    assert model.score(F_test, y_test) > 0.75
+    assert model.score(F_test, y_test) > 0.78  # measured: 0.83

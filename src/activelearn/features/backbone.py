@@ -472,7 +472,7 @@ def efficientnet_lite0(
 ) -> BackboneFeaturizer:
     """EfficientNet-Lite0 (ImageNet, packaged weights) features: 1280 values per image.
 
-    96 px is about 5x faster than the native 224 px on a CPU and enough for
+    96 px is about 10x faster than the native 224 px on a CPU and enough for
     small images such as Fashion-MNIST's 28 x 28 (see benchmarks/features/BACKBONE.md).
     """
     return BackboneFeaturizer(

@@ -263,7 +263,7 @@ def finetune_efficientnet(
     """EfficientNet-Lite0 (ImageNet weights, offline) fine-tuned on the labeled images.
 
     A fresh network from the pretrained weights at every fit; 96 px inputs
-    by default (native 224 px is about 5x slower on a CPU). Balanced class
+    by default (native 224 px is about 10x slower on a CPU). Balanced class
     weights, because early labeled sets are small and skewed.
     """
     module = functools.partial(

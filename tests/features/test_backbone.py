@@ -145,7 +145,10 @@ def test_a_second_run_reads_the_cache_without_building_the_model(tmp_path, image
     changed[0, 0, 0] ^= 1
     tiny(tmp_path).transform(changed)
     tiny(tmp_path, image_size=20).transform(images)
-    assert len(list(tmp_path.glob("*.npy"))) == 3, "content and input size are in the key"
+    weights = tmp_path / "weights.pt"
+    torch.save({k: v + 1 for k, v in TinyBackbone().state_dict().items()}, weights)
+    tiny(tmp_path, weights=weights).transform(images)
+    assert len(list(tmp_path.glob("*.npy"))) == 4, "content, input size and weights are in the key"
 
 
 def test_an_interrupted_run_resumes_from_its_checkpoints(tmp_path, images):

@@ -343,7 +343,7 @@ class BackboneFeaturizer(Featurizer):
         self.device = device
         self.progress = progress
         self._module: nn.Module | None = None
-        self._weights_digest: str | None = None
+        self._weights_digest: tuple[Path | None, str] | None = None  # (file, its SHA-256)
 
     @property
     def cache_folder(self) -> Path | None:
@@ -377,11 +377,14 @@ class BackboneFeaturizer(Featurizer):
 
     def cache_key(self, X: np.ndarray | LazyImages) -> str:
         """SHA-256 over the model, its weights file, the preprocessing and the image content."""
-        if self._weights_digest is None:
-            weights = self._weights_path()
-            self._weights_digest = "as-built" if weights is None else file_digest(weights)
+        weights = self._weights_path()
+        if self._weights_digest is None or self._weights_digest[0] != weights:
+            self._weights_digest = (
+                weights,
+                "as-built" if weights is None else file_digest(weights),
+            )
         digest = hashlib.sha256(
-            f"activelearn-image-embeddings-v1\0{self.model_name}\0{self._weights_digest}\0"
+            f"activelearn-image-embeddings-v1\0{self.model_name}\0{self._weights_digest[1]}\0"
             f"{self.image_size}\0{self.mean}\0{self.std}\0{self.image_shape}\0".encode()
         )
         _images_digest(X, digest)

@@ -114,7 +114,7 @@ class FineTuneLearner(TorchLearner):
         classes: Iterable[Any] | None = None,
         seed: int = 0,
         device: str = "auto",
-        inference_batch_size: int = 128,
+        inference_batch_size: int = 64,
         augment: Augment | None = None,
         on_epoch: EpochCallback | None = None,
         progress: bool = False,

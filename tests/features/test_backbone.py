@@ -277,7 +277,6 @@ def test_real_features_separate_fashion_mnist_classes(lite0_weights, tmp_path):
 
     if not DEFAULT_DIR.is_dir():
         pytest.skip("Debian's dataset-fashion-mnist is not installed")
-    torch.set_num_threads(1)
     train, test = load_fashion_mnist()
     featurizer = efficientnet_lite0(device="cpu", cache_dir=tmp_path)
     featurizer.progress = False

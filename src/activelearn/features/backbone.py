@@ -21,7 +21,7 @@ Images are what the loaders give (uint8 0-255 or floats in [0, 1]; one item
 the backbone's input size and normalised the way the weights were trained;
 the feature map is mean-pooled into one vector per image.
 
-Embedding is slow on a CPU (about 100-250 images per second at 96 px here),
+Embedding is slow on a CPU (about 150-300 images per second at 96 px here),
 so results are cached as ``.npy`` files keyed by a hash of the image content,
 the model, its weights and the preprocessing; long runs write a checkpoint
 every ``chunk_size`` images and resume from them after an interruption.

@@ -106,6 +106,9 @@ def test_it_learns_and_keeps_the_learner_contract():
     assert not np.allclose(samples[0], samples[1]), "dropout is active in the samples"
     assert np.array_equal(samples, model.predict_proba_samples(X_test, 4, seed=3))
     assert np.allclose(model.predict_proba(X_test), proba), "sampling leaves eval mode behind"
+    assert model.predict_proba_samples(X_test).shape == (10, 60, 3), "k defaults to MC_SAMPLES"
+    both = model.predict_proba_and_embed(X_test)
+    assert np.allclose(both[0], proba) and np.allclose(both[1], embedded, atol=1e-6)
 
 
 def test_validation_restores_the_best_epoch_over_both_phases():

@@ -10,8 +10,10 @@ the small batches of an active-learning labeled set give noisy statistics
 that would drift the pretrained ones.
 
 :class:`FineTuneLearner` is a :class:`~activelearn.learners.torch_trainer.TorchLearner`
-(seeding, class weights, validation and early stopping, MC dropout come from
-it); ``embed`` gives the pooled backbone features, which diversity strategies use.
+(seeding, class weights, validation and early stopping come from it);
+``embed`` gives the pooled backbone features, which diversity strategies use,
+and since ``forward = head(dropout(embed))``, ``predict_proba_and_embed``
+gets both from one backbone pass.
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ from activelearn.features.backbone import (
     image_layout,
     packaged_weights,
 )
-from activelearn.learners.torch_trainer import Augment, EpochCallback, ModuleFactory, TorchLearner
+from activelearn.learners.torch_trainer import (
+    MC_SAMPLES,
+    Augment,
+    EpochCallback,
+    ModuleFactory,
+    TorchLearner,
+)
 
 _BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
@@ -193,12 +201,16 @@ class FineTuneLearner(TorchLearner):
             if self.restore_best:
                 self.module_.load_state_dict(self.best_state_)
 
-    def predict_proba_samples(self, X: Any, k: int, *, seed: int | None = None) -> np.ndarray:
+    def predict_proba_samples(
+        self, X: Any, k: int | None = None, *, seed: int | None = None
+    ) -> np.ndarray:
         """k x N x C MC-dropout samples of the head: the backbone runs once per item, not k times.
 
-        Seeded by ``seed`` (default: the learner's seed), so the same call gives the same samples.
+        ``k`` defaults to ``MC_SAMPLES``. Seeded by ``seed`` (default: the
+        learner's seed), so the same call gives the same samples.
         """
         self._check_fitted()
+        k = MC_SAMPLES if k is None else k
         if k < 1:
             raise ConfigError(f"k must be >= 1, got {k}")
         net = self.module_

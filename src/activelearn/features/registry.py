@@ -2,7 +2,8 @@
 
 ``tfidf`` for texts with linear models (the strong default for sentiment),
 ``minilm`` sentence embeddings (meaning: diversity and cold start; cached on
-disk), ``tokens`` for sequence models such as the tutorial's BiLSTM. Numeric
+disk), ``tokens`` for sequence models such as the tutorial's BiLSTM,
+``efficientnet_lite0`` pretrained image features (cached on disk). Numeric
 and image data need none. ``auto`` (the default of ``run``) picks ``tfidf``
 for text and nothing otherwise, and says so.
 """
@@ -48,3 +49,11 @@ def tokens(max_tokens: int = 3000, sequence_length: int = 150) -> Any:
 
 def available_featurizers() -> list[str]:
     return FEATURIZERS.names()
+
+
+@featurizer("efficientnet_lite0")
+def efficientnet_lite0(image_size: int = 96, batch_size: int = 64, device: str = "auto") -> Any:
+    """Pretrained EfficientNet-Lite0 image features (1280-d, ImageNet weights), cached on disk."""
+    from activelearn.features.backbone import efficientnet_lite0 as build
+
+    return build(image_size=image_size, batch_size=batch_size, device=device)

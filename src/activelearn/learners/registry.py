@@ -197,6 +197,31 @@ def bilstm(
     )  # fmt: skip
 
 
+@learner("finetune_efficientnet")
+def finetune_efficientnet(
+    head_epochs: int = 3,
+    full_epochs: int = 2,
+    image_size: int = 96,
+    batch_size: int = 32,
+    dropout: float = 0.2,
+    class_weight: Any = "balanced",
+    weights: str | None = None,
+    device: str = "cpu",
+    *,
+    input_shape: tuple[int, ...],
+    classes: list[Any],
+    random_state: int = 0,
+) -> Any:
+    """Pretrained EfficientNet-Lite0 fine-tuned on images: head first, then the whole network."""
+    from activelearn.learners.finetune import finetune_efficientnet as build
+
+    return build(
+        list(classes), input_shape, random_state, head_epochs, full_epochs, weights=weights,
+        image_size=image_size, batch_size=batch_size, dropout=dropout,
+        class_weight=_class_weight(class_weight), device=device,
+    )  # fmt: skip
+
+
 def _torch_learner(
     module: Callable[[], Any], classes: list[Any], seed: int, **settings: Any
 ) -> Any:

@@ -15,7 +15,8 @@ ABOVE = ("activelearn.experiments", "activelearn.catalog", "activelearn.cli",
          "activelearn.outputs", "activelearn.reproduce")  # fmt: skip
 FORBIDDEN = {
     "data": ABOVE + ("activelearn.strategies", "activelearn.learners", "activelearn.features"),
-    "features": ABOVE + ("activelearn.strategies", "activelearn.learners"),
+    # learners and features are one layer (DESIGN.md): they may use each other
+    "features": ABOVE + ("activelearn.strategies",),
     "learners": ABOVE + ("activelearn.strategies",),
     # strategies see arrays only: no data, learner or feature code either
     "strategies": ABOVE + ("activelearn.data", "activelearn.learners", "activelearn.features"),

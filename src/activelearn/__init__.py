@@ -15,7 +15,6 @@ from activelearn.data import (
     load_image_folder,
     load_imdb,
     load_table,
-    make_pool,
     select_seed,
     unlabeled_pool,
 )
@@ -68,7 +67,6 @@ __all__ = [
     "load_image_folder",
     "load_imdb",
     "load_table",
-    "make_pool",
     "make_strategy",
     "ModelOutputError",
     "ModelOutputs",

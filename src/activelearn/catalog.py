@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from activelearn.data.dataset import Dataset
+from activelearn.data.dataset import Dataset, unlabeled_pool
 from activelearn.data.datasets import LoadedData, load_dataset
 from activelearn.data.pool import Pool
 from activelearn.data.protocol import Splits, split
@@ -54,11 +54,7 @@ class Task:
                     "oracle cannot answer for them: use --oracle file"
                 )
             return Pool(p.X, ids=p.ids, hidden_labels=p.labels, raw=p.raw, classes=self.classes)
-        pool = Pool(p.X, ids=p.ids, raw=p.raw, classes=self.classes)
-        known = np.flatnonzero(p.labeled_mask)
-        if len(known):
-            pool.add_labels(known, p.labels[known])
-        return pool
+        return unlabeled_pool(p)
 
     @property
     def classes(self) -> np.ndarray:

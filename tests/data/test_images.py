@@ -3,8 +3,10 @@ import os
 import numpy as np
 import pytest
 
-from activelearn.data.dataset import make_pool
+from activelearn.data.datasets import LoadedData
 from activelearn.data.images import LazyImages, load_image_files, load_image_folder
+from activelearn.data.pool import Pool
+from activelearn.data.protocol import split
 from activelearn.errors import ConfigError, DataError
 
 Image = pytest.importorskip("PIL.Image")
@@ -41,9 +43,10 @@ def test_folder_per_class(class_folders):
 
 def test_lazy_images_stay_lazy_through_splits_and_load_in_the_pool(class_folders):
     data = load_image_folder(class_folders, size=(4, 4), mode="L")
-    splits = make_pool(data, np.random.default_rng(0), val_size=2, test_size=2)
+    splits = split(LoadedData(data), seed=0, validation_size=2, test_size=2)
     assert isinstance(splits.pool.X, LazyImages) and isinstance(splits.test.X, LazyImages)
-    batch = splits.pool.subset(np.array([0, 1]))
+    pool = Pool(splits.pool.X, ids=splits.pool.ids, hidden_labels=splits.pool.labels)
+    batch = pool.subset(np.array([0, 1]))
     assert batch.shape == (2, 4, 4, 1) and batch.dtype == np.float32
     assert batch.min() >= 0 and batch.max() <= 1
 

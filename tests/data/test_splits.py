@@ -3,9 +3,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activelearn.data.dataset import Dataset, make_pool, unlabeled_pool
+from activelearn.data.dataset import Dataset, unlabeled_pool
+from activelearn.data.datasets import LoadedData
 from activelearn.data.pool import Pool
-from activelearn.data.splits import select_seed, stratified_split, train_val_test_split
+from activelearn.data.protocol import split
+from activelearn.data.splits import select_seed, stratified_split
 from activelearn.errors import ConfigError, DataError
 
 
@@ -15,9 +17,7 @@ def skewed_labels():
 
 def test_stratified_split_keeps_class_mix_and_exact_sizes():
     labels = skewed_labels()
-    train, val, test = train_val_test_split(
-        labels, np.random.default_rng(0), val_size=0.1, test_size=30
-    )
+    val, test, train = stratified_split(labels, [0.1, 30], np.random.default_rng(0))
     assert (len(train), len(val), len(test)) == (60, 10, 30)
     assert sorted(np.concatenate([train, val, test]).tolist()) == list(range(100))
     assert np.sum(labels[val] == "b") == 2
@@ -37,7 +37,7 @@ def test_stratified_split_is_deterministic_given_the_generator():
 def test_stratified_split_refuses_a_class_too_small_to_spread():
     labels = np.array(["a"] * 10 + ["rare"] * 2)
     with pytest.raises(DataError, match=r"'rare' \(2 items\)"):
-        train_val_test_split(labels, np.random.default_rng(0))
+        stratified_split(labels, [0.1, 0.2], np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("size", [1.5, -1, 1000, True])
@@ -119,23 +119,31 @@ class Recorder:
         return self.fit(X).transform(X)
 
 
-def test_make_pool_fits_the_featurizer_on_pool_items_only():
+def test_the_split_protocol_fixes_the_test_set_and_draws_validation_per_seed():
     data = text_dataset()
-    featurizer = Recorder()
-    splits = make_pool(
-        data, np.random.default_rng(0), val_size=0.1, test_size=0.2, featurizer=featurizer
-    )
-    assert (len(splits.pool), len(splits.validation), len(splits.test)) == (28, 4, 8)
-    assert sorted(featurizer.fitted_on) == sorted(splits.pool.raw)
-    assert splits.pool.X.shape == (28, 1)
-    assert set(splits.test.raw).isdisjoint(splits.pool.raw)
-    assert splits.pool.hidden_labels is not None and not len(splits.pool.labeled_indices)
+    first = split(LoadedData(data), seed=0, validation_size=0.1, test_size=0.2)
+    # the validation share is of the labeled items left after the test set (10% of 32)
+    assert (len(first.pool), len(first.validation), len(first.test)) == (29, 3, 8)
+    assert set(first.test.ids.tolist()).isdisjoint(first.pool.ids.tolist())
+    assert set(first.validation.ids.tolist()).isdisjoint(first.pool.ids.tolist())
+    other = split(LoadedData(data), seed=1, validation_size=0.1, test_size=0.2)
+    assert other.test.ids.tolist() == first.test.ids.tolist()  # fixed by split_seed
+    assert other.validation.ids.tolist() != first.validation.ids.tolist()  # drawn per seed
+    order = data.ids.tolist()
+    positions = [order.index(i) for i in first.pool.ids.tolist()]
+    assert positions == sorted(positions)  # the pool keeps file order
 
 
-def test_make_pool_with_a_given_test_set():
+def test_a_given_test_set_and_unlabeled_rows_that_stay_in_the_pool():
     data, test = text_dataset(), text_dataset(10)
-    splits = make_pool(data, np.random.default_rng(0), test=test, val_size=8)
+    splits = split(LoadedData(data, test), seed=0, validation_size=8)
     assert len(splits.validation) == 8 and len(splits.pool) == 32 and splits.test is test
+    labels = data.labels.astype(object)
+    labels[:5] = None  # rows people have not labeled yet
+    partial = Dataset(data.X, labels, data.ids, data.classes)
+    splits = split(LoadedData(partial), seed=0, validation_size=0.1, test_size=0.2)
+    assert splits.info["n_unlabeled"] == 5
+    assert {f"id{i}" for i in range(5)} <= set(splits.pool.ids.tolist())  # never held out
 
 
 def test_unlabeled_pool_starts_with_the_known_labels():

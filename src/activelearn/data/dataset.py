@@ -1,17 +1,17 @@
-"""The shape every loader returns, and the step from a data set to a pool.
+"""The shape every loader returns.
 
 A :class:`Dataset` is deliberately small: learner inputs, labels, stable ids,
-the class set, and what a person would look at. :func:`make_pool` turns one
-(or a train/test pair) into a :class:`Pool` plus held-out validation and test
-sets, fitting an optional featurizer on the pool's inputs only, so test
-items never shape the features.
+the class set, and what a person would look at. The one split protocol
+(:mod:`activelearn.data.protocol`) and the one data path
+(:func:`activelearn.catalog.load_task`) turn datasets into a pool with
+held-out sets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -95,51 +95,6 @@ class Dataset:
                 "cannot be split by class: split only labeled data, or label those items first"
             )
         return [self.take(part) for part in stratified_split(self.labels, sizes, rng)]
-
-
-class Featurizer(Protocol):
-    def fit_transform(self, X: Any) -> Any: ...
-
-    def transform(self, X: Any) -> Any: ...
-
-
-class PoolSplits(NamedTuple):
-    """A pool to query plus held-out sets; ``validation`` tunes, ``test`` only reports."""
-
-    pool: Pool
-    validation: Dataset
-    test: Dataset
-
-
-def make_pool(
-    data: Dataset,
-    rng: np.random.Generator,
-    *,
-    test: Dataset | None = None,
-    val_size: float = 0.1,
-    test_size: float = 0.2,
-    featurizer: Featurizer | None = None,
-) -> PoolSplits:
-    """A pool and stratified validation/test sets from ``data``.
-
-    With ``test`` given (IMDB ships its own test split) ``data`` is split into
-    pool and validation only, and ``test_size`` is ignored. A ``featurizer``
-    (``fit_transform`` and ``transform``) is fitted on the pool's inputs alone
-    (no labels, no held-out items) and then transforms the held-out parts;
-    the pool keeps the original inputs as ``raw`` for display. Every pool
-    item carries its label as the hidden truth a simulated oracle reveals.
-    """
-    if test is None:
-        validation, test, rest = data.split([val_size, test_size], rng)
-    else:
-        validation, rest = data.split([val_size], rng)
-    if featurizer is not None:
-        rest = rest.with_X(featurizer.fit_transform(rest.X))
-        validation, test = (
-            part.with_X(featurizer.transform(part.X)) for part in (validation, test)
-        )
-    pool = Pool(rest.X, ids=rest.ids, hidden_labels=rest.labels, raw=rest.raw, classes=data.classes)
-    return PoolSplits(pool, validation, test)
 
 
 def unlabeled_pool(data: Dataset, X: Any = None) -> Pool:

@@ -91,18 +91,6 @@ def stratified_split(
     return [np.sort(part) for part in parts]
 
 
-def train_val_test_split(
-    labels: Sequence[Any],
-    rng: np.random.Generator,
-    *,
-    val_size: float = 0.1,
-    test_size: float = 0.2,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stratified positions for train, validation and test (sizes as fractions or counts)."""
-    val, test, train = stratified_split(labels, [val_size, test_size], rng)
-    return train, val, test
-
-
 def select_seed(
     pool: Pool, size: int, rng: np.random.Generator, *, balanced: bool = True
 ) -> np.ndarray:

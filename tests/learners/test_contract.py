@@ -48,8 +48,8 @@ def _numeric(n, seed):
 def _images(n, seed):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
-    X = rng.random((n, 1, 8, 8)).astype(np.float32)
-    X[y == 1, :, 2:6, 2:6] += 1.0  # a bright square marks class 1
+    X = (0.5 * rng.random((n, 1, 8, 8))).astype(np.float32)
+    X[y == 1, :, 2:6, 2:6] += 0.5  # a bright square marks class 1
     return X, y
 
 
@@ -94,6 +94,19 @@ def _keras(seed):
     return KerasLearner(functools.partial(_keras_mlp, 6, 3), max_epochs=2, seed=seed)
 
 
+def _finetune(seed):
+    from test_finetune import TinyBackbone  # a stand-in for the pretrained network
+
+    from activelearn.features.backbone import ImagePreprocess, image_layout
+    from activelearn.learners.finetune import FineTuneLearner, FineTuneNet
+
+    def net():
+        return FineTuneNet(ImagePreprocess(image_layout((1, 8, 8)), 16), TinyBackbone(), 2, 0.2)
+
+    return FineTuneLearner(net, head_epochs=1, full_epochs=1, batch_size=16, device="cpu",
+                           seed=seed)  # fmt: skip
+
+
 # name -> (data maker, learner maker(seed), dense features double as embeddings?)
 LEARNERS = {
     "logistic_regression": (_numeric, lambda s: make_learner("logistic_regression", s), True),
@@ -112,6 +125,7 @@ LEARNERS = {
     "bilstm": (_tokens, lambda s: make_learner({"name": "bilstm", "params": {"vocab_size": 30,
                "max_epochs": 2}}, s, classes=[0, 1]), False),
     "keras": (_numeric, _keras, True),
+    "finetune (tiny backbone)": (_images, _finetune, False),
 }  # fmt: skip
 
 

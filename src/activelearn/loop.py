@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import os
 import sys
 import time
 from collections import Counter
@@ -26,12 +24,13 @@ import numpy as np
 
 from activelearn.data.pool import Pool, n_rows
 from activelearn.data.splits import select_seed
-from activelearn.errors import ConfigError, DataError, LabelsPending, ResumeError
+from activelearn.errors import ConfigError, DataError, LabelsPending
 from activelearn.history import History
 from activelearn.learners.base import fit, predict_proba
 from activelearn.metrics import classification_metrics
 from activelearn.oracles import Oracle, SimulatedOracle
 from activelearn.outputs import pool_outputs
+from activelearn.run_log import RunLog
 from activelearn.stopping import LoopState, StoppingCriterion
 from activelearn.strategies import QueryStrategy, make_strategy
 from activelearn.strategies.base import PROBABILITIES, SAMPLES, VALIDATION
@@ -165,8 +164,10 @@ class ActiveLearningLoop:
         self.validation_probabilities: np.ndarray | None = None
         self._subscribers: list[Callable[[Event], None]] = []
         self._pending: tuple[int, np.ndarray, dict[str, Any]] | None = None
-        if self.run_dir is not None:
-            self._open_run_dir(resume)
+        self._threadpools: Any = None
+        self._run_log = None if self.run_dir is None else RunLog(self.run_dir)
+        if self._run_log is not None and self._run_log.open(self._fingerprint(), resume):
+            self._replay()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -304,11 +305,13 @@ class ActiveLearningLoop:
         if n is None:
             yield
             return
-        from threadpoolctl import threadpool_limits
+        if self._threadpools is None:  # scanning the loaded libraries costs ~2 ms: do it once
+            from threadpoolctl import ThreadpoolController
 
+            self._threadpools = ThreadpoolController()
         torch = sys.modules.get("torch")
         before = torch.get_num_threads() if torch is not None else None
-        with threadpool_limits(limits=n):
+        with self._threadpools.limit(limits=n):
             if torch is not None:
                 torch.set_num_threads(n)
             try:
@@ -445,48 +448,18 @@ class ActiveLearningLoop:
             **self.extra_fingerprint,
         }
 
-    def _open_run_dir(self, resume: bool) -> None:
-        assert self.run_dir is not None
-        run_file = self.run_dir / "run.json"
-        fingerprint = self._fingerprint()
-        if not run_file.exists():
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            run_file.write_text(json.dumps(fingerprint, indent=1))
-            return
-        if not resume:
-            raise ResumeError(
-                f"{self.run_dir} already holds a run: resume it (--resume / resume=True) "
-                "or choose another output directory"
-            )
-        saved = json.loads(run_file.read_text())
-        differing = sorted(k for k in fingerprint if saved.get(k) != fingerprint[k])
-        if differing:
-            details = "; ".join(
-                f"{k}: run has {saved.get(k)!r}, now {fingerprint[k]!r}" for k in differing
-            )
-            raise ResumeError(
-                f"{self.run_dir} was made by a different run ({details}); "
-                "use the same settings or another output directory"
-            )
-        self._replay()
-
     def _replay(self) -> None:
         """Restore labels and history; a round that was queried but not finished becomes pending."""
-        assert self.run_dir is not None
+        assert self.run_dir is not None and self._run_log is not None
         self.history = History.load(self.run_dir)
         queries: dict[int, tuple[np.ndarray, dict[str, Any]]] = {}
-        log = self.run_dir / "labels.jsonl"
-        if log.exists():
-            for line in log.read_text().splitlines():
-                if not line.strip():
-                    continue
-                entry = json.loads(line)
-                if "query" in entry:
-                    ids = self.pool.ids[self.pool.positions(entry["query"])]
-                    queries[entry["round"]] = (ids, entry["info"])
-                else:
-                    positions = self.pool.positions(list(entry["labels"]))
-                    self.pool.add_labels(positions, list(entry["labels"].values()))
+        for entry in self._run_log.entries():
+            if "query" in entry:
+                ids = self.pool.ids[self.pool.positions(entry["query"])]
+                queries[entry["round"]] = (ids, entry["info"])
+            else:
+                positions = self.pool.positions(list(entry["labels"]))
+                self.pool.add_labels(positions, list(entry["labels"].values()))
         round_ = len(self.history)
         if round_ in queries:
             self._pending = (round_, *queries[round_])
@@ -499,12 +472,8 @@ class ActiveLearningLoop:
                     self.validation_probabilities = self._predict_X(self.validation.X)
 
     def _log(self, entry: dict[str, Any]) -> None:
-        if self.run_dir is None:
-            return
-        with (self.run_dir / "labels.jsonl").open("a") as handle:
-            handle.write(json.dumps(entry) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        if self._run_log is not None:
+            self._run_log.append(entry)
 
 
 def _labeled_set(value: tuple[Any, Any] | LabeledSet | None) -> LabeledSet | None:

@@ -462,3 +462,41 @@ def test_the_learning_curve_is_titled_with_the_dataset(tmp_path, monkeypatch):
             tmp_path,
         )
     assert code == 0 and titles and titles[0].startswith("digits: logistic_regression")
+
+
+def test_a_label_free_stopping_criterion_from_the_command_line(tmp_path):
+    code, out = run(["--dataset", "digits", "--strategy", "margin", "--initial-size", "100",
+                     "--batch-size", "100", "--rounds", "12", "--no-full-baseline",
+                     "--stop", "stabilizing_predictions:threshold=0.9,window=1,stop_set=300"],
+                    tmp_path)  # fmt: skip
+    assert code == 0
+    run_summary = json.loads((out / "summary.json").read_text())["runs"][0]
+    assert "kappa" in run_summary["stop_reason"]
+    assert run_summary["final"]["n_labeled"] < 1300  # it stopped before the 12 rounds
+
+
+def test_imdb_review_ids_survive_into_the_label_log(tmp_path):
+    import tarfile
+
+    reviews = {}
+    for split in ("train", "test"):
+        for label, rating in (("pos", 9), ("neg", 2)):
+            for i in range(30):
+                word = "great superb" if label == "pos" else "awful dull"
+                reviews[f"aclImdb/{split}/{label}/{i}_{rating}.txt"] = f"{word} film number {i}"
+    archive = tmp_path / "aclImdb_v1.tar.gz"
+    with tarfile.open(archive, "w:gz") as handle:
+        for name, text in reviews.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            import io
+
+            handle.addfile(info, io.BytesIO(data))
+    args = ["--dataset", "imdb", "--data", str(archive), "--strategy", "margin"]
+    code, out = run([*args, "--initial-size", "10", "--batch-size", "5", "--rounds", "1"], tmp_path)
+    assert code == 0
+    log = (out / "margin" / "seed_0" / "labels.jsonl").read_text().splitlines()
+    queried = [key for line in log for key in json.loads(line).get("query", [])]
+    assert len(queried) == 15  # the seed and one batch, named by the archive's own ids
+    assert all(key.startswith("train/") and key.endswith(("_9", "_2")) for key in queried)

@@ -106,3 +106,19 @@ def test_summarize_pairs_by_seed_and_guards_the_test_set_size():
     noisy = summarize(manifest, small)["warnings"]
     # 8 items: ±0.21 at 0.91, wider than both differences
     assert any("8 items" in w and "within test-set noise" in w for w in noisy)
+
+
+def test_labels_to_95_of_full_use_macro_f1_where_a_constant_predictor_reaches_95():
+    from activelearn.experiments.analysis import reach_metric
+
+    skewed = {
+        "test": {"accuracy": 0.96, "macro_f1": 0.90},
+        "constant": {"accuracy": 0.93, "macro_f1": 0.48},
+    }
+    assert reach_metric("accuracy", skewed) == "macro_f1"  # 0.93 >= 0.95 * 0.96
+    balanced = {
+        "test": {"accuracy": 0.9, "macro_f1": 0.9},
+        "constant": {"accuracy": 0.5, "macro_f1": 0.33},
+    }
+    assert reach_metric("accuracy", balanced) == "accuracy"
+    assert reach_metric("accuracy", None) == "accuracy"

@@ -31,3 +31,15 @@ def save_npy_atomic(path: Path, array: np.ndarray) -> None:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def load_npy_cached(path: Path, rows: int) -> np.ndarray | None:
+    """A cached 2-d array with ``rows`` rows, or ``None`` when absent or unreadable
+    (never unpickled: ``allow_pickle=False``)."""
+    if not path.is_file():
+        return None
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return array if array.ndim == 2 and array.shape[0] == rows else None

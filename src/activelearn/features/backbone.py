@@ -45,7 +45,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from activelearn.data.cache import cache_dir, save_npy_atomic
+from activelearn.data.cache import cache_dir, load_npy_cached, save_npy_atomic
 from activelearn.data.images import LazyImages
 from activelearn.errors import ConfigError, DataError
 from activelearn.features.base import Featurizer
@@ -275,17 +275,6 @@ def _images_digest(X: np.ndarray | LazyImages, digest: Any) -> None:
         digest.update(np.ascontiguousarray(X[start : start + rows]).data)
 
 
-def _load_cached(path: Path, rows: int) -> np.ndarray | None:
-    """A cached 2-d array with ``rows`` rows, or ``None`` when absent or unreadable."""
-    if not path.is_file():
-        return None
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
-        return None
-    return array if array.ndim == 2 and array.shape[0] == rows else None
-
-
 class BackboneFeaturizer(Featurizer):
     """Images to ``N x D`` float32 features of a frozen pretrained backbone.
 
@@ -399,7 +388,7 @@ class BackboneFeaturizer(Featurizer):
             return self._embed(X, None)
         stem = f"{self.model_name.replace('/', '_')}-{self.image_size}-{self.cache_key(X)}"
         path = folder / f"{stem}.npy"
-        cached = _load_cached(path, len(X))
+        cached = load_npy_cached(path, len(X))
         if cached is not None:
             return cached
         parts = folder / f"{stem}.parts-{self.chunk_size}"
@@ -420,7 +409,7 @@ class BackboneFeaturizer(Featurizer):
             for start in range(0, len(X), self.chunk_size):
                 stop = min(start + self.chunk_size, len(X))
                 part = None if parts is None else parts / f"{start:09d}.npy"
-                chunk = None if part is None else _load_cached(part, stop - start)
+                chunk = None if part is None else load_npy_cached(part, stop - start)
                 if chunk is None:
                     chunk = self._encode(X, layout, start, stop, bar)
                     if part is not None:

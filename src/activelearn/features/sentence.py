@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from activelearn.data.cache import cache_dir, save_npy_atomic
+from activelearn.data.cache import cache_dir, load_npy_cached, save_npy_atomic
 from activelearn.errors import ConfigError
 from activelearn.features.base import Featurizer, check_texts
 
@@ -72,17 +72,6 @@ def cache_key(texts: Sequence[str], model_name: str, max_length: int) -> str:
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()
-
-
-def _load_cached(path: Path, rows: int) -> np.ndarray | None:
-    """A cached array with ``rows`` rows, or ``None`` when absent or unreadable."""
-    if not path.is_file():
-        return None
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
-        return None
-    return array if array.ndim == 2 and array.shape[0] == rows else None
 
 
 class SentenceEmbedder(Featurizer):
@@ -150,7 +139,7 @@ class SentenceEmbedder(Featurizer):
             return self._embed(texts, None)
         key = cache_key(texts, self.model_name, self.max_length)
         path = folder / f"{self.model_name}-{self.max_length}-{key}.npy"
-        cached = _load_cached(path, len(texts))
+        cached = load_npy_cached(path, len(texts))
         if cached is not None:
             return cached
         parts = folder / f"{path.stem}.parts-{self.chunk_size}"
@@ -169,7 +158,7 @@ class SentenceEmbedder(Featurizer):
             for start in range(0, len(texts), self.chunk_size):
                 positions = order[start : start + self.chunk_size]
                 part = None if parts is None else parts / f"{start:09d}.npy"
-                chunk = None if part is None else _load_cached(part, len(positions))
+                chunk = None if part is None else load_npy_cached(part, len(positions))
                 if chunk is None:
                     chunk = self._encode([texts[i] for i in positions], bar)
                     if part is not None:

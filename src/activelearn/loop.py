@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import sys
+import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,11 +34,7 @@ from activelearn.run_log import RunLog
 from activelearn.stopping import LoopState, StoppingCriterion
 from activelearn.strategies import QueryStrategy, make_strategy
 from activelearn.strategies.base import PROBABILITIES, SAMPLES, VALIDATION
-
-# Fits and predictions on fewer rows than this run with one BLAS/OpenMP thread under
-# threads="auto": on 2 cores a second thread made small fits several times slower
-# (benchmarks/loop/RESULTS.md), while big ones can gain from it.
-SMALL_FIT_ROWS = 20_000
+from activelearn.threads import ThreadLimits
 
 
 @dataclass(frozen=True)
@@ -164,7 +160,7 @@ class ActiveLearningLoop:
         self.validation_probabilities: np.ndarray | None = None
         self._subscribers: list[Callable[[Event], None]] = []
         self._pending: tuple[int, np.ndarray, dict[str, Any]] | None = None
-        self._threadpools: Any = None
+        self._threads = ThreadLimits(threads)
         self._run_log = None if self.run_dir is None else RunLog(self.run_dir)
         if self._run_log is not None and self._run_log.open(self._fingerprint(), resume):
             self._replay()
@@ -232,6 +228,7 @@ class ActiveLearningLoop:
         self.history.append(record)
         if self.run_dir is not None:
             self.history.save(self.run_dir)
+            self._save_learner(round_)  # only once the round is on disk
         self.stop_reason = self._stop_reason(record)
         if self.stop_reason is not None:
             self._emit("stopped", round_, reason=self.stop_reason)
@@ -296,29 +293,9 @@ class ActiveLearningLoop:
 
     # -- what the outputs provider calls --------------------------------------------------
 
-    @contextlib.contextmanager
-    def threads_for(self, n_rows_: int) -> Iterator[None]:
+    def threads_for(self, n_rows_: int) -> contextlib.AbstractContextManager[None]:
         """BLAS/OpenMP and torch threads for work on ``n_rows_`` rows (see ``threads``)."""
-        n = self.threads
-        if n == "auto":
-            n = 1 if n_rows_ < SMALL_FIT_ROWS else None
-        if n is None:
-            yield
-            return
-        if self._threadpools is None:  # scanning the loaded libraries costs ~2 ms: do it once
-            from threadpoolctl import ThreadpoolController
-
-            self._threadpools = ThreadpoolController()
-        torch = sys.modules.get("torch")
-        before = torch.get_num_threads() if torch is not None else None
-        with self._threadpools.limit(limits=n):
-            if torch is not None:
-                torch.set_num_threads(n)
-            try:
-                yield
-            finally:
-                if torch is not None:
-                    torch.set_num_threads(before)
+        return self._threads.limit(n_rows_)
 
     def predict_positions(self, positions: np.ndarray) -> np.ndarray:
         """The current model's probabilities for pool positions (columns in class order)."""
@@ -463,13 +440,35 @@ class ActiveLearningLoop:
         round_ = len(self.history)
         if round_ in queries:
             self._pending = (round_, *queries[round_])
+            if self.history:  # a warm-started network continues from the last finished round
+                self._load_learner(round_ - 1)
         elif self.history:
             self.stop_reason = self._stop_reason(self.history[-1])
             if self.stop_reason is None:
-                # The next query needs the model of the last finished round: refit it.
-                self._fit()
+                # The next query needs the model of the last finished round: reload it
+                # where the learner checkpoints itself (a warm-started network), else refit.
+                if not self._load_learner(len(self.history) - 1):
+                    self._fit()
                 if self.validation is not None and self.fitted:
                     self.validation_probabilities = self._predict_X(self.validation.X)
+
+    def _save_learner(self, round_: int) -> None:
+        save = getattr(self.learner, "save_checkpoint", None)
+        if self.run_dir is not None and self.fitted and callable(save):
+            save(self.run_dir / "learner.pt")
+            (self.run_dir / "learner.json").write_text(json.dumps({"round": round_}))
+
+    def _load_learner(self, round_: int) -> bool:
+        """Reload the learner saved after ``round_`` (``False`` when there is none to load)."""
+        load = getattr(self.learner, "load_checkpoint", None)
+        saved = None if self.run_dir is None else self.run_dir / "learner.json"
+        if not callable(load) or saved is None or not saved.exists():
+            return False
+        if json.loads(saved.read_text()).get("round") != round_:
+            return False
+        load(self.run_dir / "learner.pt")
+        self.fitted = True
+        return True
 
     def _log(self, entry: dict[str, Any]) -> None:
         if self._run_log is not None:

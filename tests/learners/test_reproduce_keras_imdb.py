@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from activelearn.errors import ConfigError, DataError  # noqa: E402
+from activelearn.errors import ConfigError, DataError, ResumeError  # noqa: E402
 from activelearn.learners.models import BiLSTMClassifier, imdb_bilstm_learner  # noqa: E402
 from activelearn.reproduce.keras_imdb import (  # noqa: E402
     QUICK,
@@ -286,3 +286,35 @@ def test_run_keras_imdb_feeds_the_loaders_reviews(monkeypatch, faithful):
     assert ("<br />" in texts[0]) is faithful, "faithful keeps the raw reviews, as the tutorial"
     assert seen["kw"]["protocol"] == QUICK and seen["kw"]["seeds"] == (3,)
     assert seen["kw"]["vectorizer_factory"]().strip_html_breaks is not faithful
+
+
+def test_a_stopped_reproduction_resumes_its_seeds(tmp_path):
+    """A seed that finished is read back; one stopped mid-run continues from its last round
+    and ends exactly as a run that never stopped."""
+    texts, labels = synthetic_reviews()
+    common = dict(protocol=TINY, vectorizer_factory=StandInVectorizer, learner_factory=tiny_learner)
+    straight = reproduce_keras_imdb(texts, labels, seeds=(0, 1), **common)
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_seed_1(name, info):
+        seed_0_done = len(list((tmp_path / "out").glob("seed_*.json"))) == 1
+        if name == "evaluated" and info["model"] == "active" and info["round"] == 1 and seed_0_done:
+            raise Stop
+
+    with pytest.raises(Stop):
+        reproduce_keras_imdb(texts, labels, seeds=(0, 1), output=tmp_path / "out",
+                             on_event=stop_in_seed_1, **common)  # fmt: skip
+    events = []
+    resumed = reproduce_keras_imdb(texts, labels, seeds=(0, 1), output=tmp_path / "out",
+                                   on_event=lambda n, i: events.append(n), **common)  # fmt: skip
+    assert events.count("reused") == 1
+    for a, b in zip(straight.seeds, resumed.seeds, strict=True):
+        assert a.full.test == b.full.test and a.active.test == b.active.test
+        assert [r["test_accuracy"] for r in a.active.rounds] == [
+            r["test_accuracy"] for r in b.active.rounds
+        ]
+    with pytest.raises(ResumeError, match="other settings"):
+        reproduce_keras_imdb(texts, labels, seeds=(0,), output=tmp_path / "out", faithful=True,
+                             **common)  # fmt: skip

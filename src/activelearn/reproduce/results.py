@@ -57,12 +57,23 @@ class ModelRun:
     history: list[dict[str, Any]] = field(default_factory=list)
     rounds: list[dict[str, Any]] = field(default_factory=list)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelRun:
+        return cls(**{**data, "test": Evaluation(**data["test"])})
+
 
 @dataclass
 class SeedResult:
     seed: int
     full: ModelRun
     active: ModelRun
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SeedResult:
+        """A seed finished earlier, read back from its ``seed_<n>.json``."""
+        return cls(
+            data["seed"], ModelRun.from_dict(data["full"]), ModelRun.from_dict(data["active"])
+        )
 
 
 SUMMARY_METRICS = (

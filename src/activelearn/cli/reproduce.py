@@ -88,10 +88,10 @@ class _Progress:
 
 
 def handle(args: argparse.Namespace) -> int:
+    import torch
+
     from activelearn.plots import training_curves
     from activelearn.reproduce.keras_imdb import run_keras_imdb
-
-    import torch
 
     torch.set_num_threads(args.threads)
     output = Path(args.output)

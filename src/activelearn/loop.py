@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -89,6 +88,10 @@ class ActiveLearningLoop:
         strategies that need them when the learner has no ``embed``.
     score_batch_size:
         Pool items scored per forward pass (and per part of row-wise scores).
+    semi_supervised:
+        ``"self_training"``, ``"label_spreading"`` (a name or ``{"name", "params"}``
+        from :mod:`activelearn.semi`) or such an object: each round's model is refitted
+        on the labels plus confident pseudo-labels (a validation set is required).
     threads:
         BLAS/OpenMP (and torch) threads while fitting and scoring: an integer,
         ``None`` for the libraries' defaults, or ``"auto"``: one thread for
@@ -120,6 +123,7 @@ class ActiveLearningLoop:
         seed: int = 0,
         score_batch_size: int = 50_000,
         threads: int | str | None = "auto",
+        semi_supervised: Any = None,
         run_dir: str | Path | None = None,
         resume: bool = False,
         fingerprint: dict[str, Any] | None = None,
@@ -152,6 +156,12 @@ class ActiveLearningLoop:
         self.seed = seed
         self.score_batch_size = score_batch_size
         self.threads = threads
+        self.semi_supervised = _semi_supervision(semi_supervised, seed)
+        if self.semi_supervised is not None and self.validation is None:
+            raise ConfigError(
+                "semi-supervision sets its confidence threshold on the validation set: "
+                "give the loop one (--validation-size above 0 or --validation-data)"
+            )
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.extra_fingerprint = dict(fingerprint or {})
         self.history = History()
@@ -221,8 +231,9 @@ class ActiveLearningLoop:
             "label_seconds": label_seconds,
         }
         fitted = self._fit()
-        if "note" in fitted:
-            record["notes"].append(fitted.pop("note"))
+        if fitted.get("note"):
+            record["notes"].append(fitted["note"])
+        fitted.pop("note", None)
         record.update(fitted)
         record.update(self._evaluate(round_))
         self.history.append(record)
@@ -357,11 +368,31 @@ class ActiveLearningLoop:
         with self.threads_for(len(labeled)):
             fit(self.learner, self.pool.subset(labeled), y, validation)
         self.fitted = True
-        record = {"fit_seconds": time.perf_counter() - start}
+        record: dict[str, Any] = {}
+        if self.semi_supervised is not None:
+            record.update(self._fit_with_pseudo_labels(labeled, y, validation))
+        record["fit_seconds"] = time.perf_counter() - start
         epochs = getattr(self.learner, "history_", None)
         if epochs:
             record["epochs"] = list(epochs)
         self._emit("trained", len(self.history), n_labeled=len(labeled))
+        return record
+
+    def _fit_with_pseudo_labels(
+        self, labeled: np.ndarray, y: np.ndarray, validation: tuple[Any, Any] | None
+    ) -> dict[str, Any]:
+        """Refit on the labels plus the semi-supervision method's pseudo-labels (chosen with
+        the supervised model and the validation set; recomputed every round, never stored)."""
+        assert self.validation is not None
+        self.validation_probabilities = self._predict_X(self.validation.X)
+        pseudo = self.semi_supervised.pseudo_labels(self, len(self.history))
+        record = {"n_pseudo": len(pseudo.positions), "pseudo_threshold": pseudo.threshold,
+                  "note": pseudo.note}  # fmt: skip
+        if len(pseudo.positions):
+            rows = np.concatenate([labeled, pseudo.positions])
+            labels = np.concatenate([y, self.pool.coerce_labels(pseudo.labels.tolist())])
+            with self.threads_for(len(rows)):
+                fit(self.learner, self.pool.subset(rows), labels, validation)
         return record
 
     def _evaluate(self, round_: int) -> dict[str, Any]:
@@ -453,26 +484,26 @@ class ActiveLearningLoop:
                     self.validation_probabilities = self._predict_X(self.validation.X)
 
     def _save_learner(self, round_: int) -> None:
-        save = getattr(self.learner, "save_checkpoint", None)
-        if self.run_dir is not None and self.fitted and callable(save):
-            save(self.run_dir / "learner.pt")
-            (self.run_dir / "learner.json").write_text(json.dumps({"round": round_}))
+        if self._run_log is not None and self.fitted:
+            self._run_log.save_learner(self.learner, round_)
 
     def _load_learner(self, round_: int) -> bool:
         """Reload the learner saved after ``round_`` (``False`` when there is none to load)."""
-        load = getattr(self.learner, "load_checkpoint", None)
-        saved = None if self.run_dir is None else self.run_dir / "learner.json"
-        if not callable(load) or saved is None or not saved.exists():
-            return False
-        if json.loads(saved.read_text()).get("round") != round_:
-            return False
-        load(self.run_dir / "learner.pt")
-        self.fitted = True
-        return True
+        loaded = self._run_log is not None and self._run_log.load_learner(self.learner, round_)
+        self.fitted = self.fitted or loaded
+        return loaded
 
     def _log(self, entry: dict[str, Any]) -> None:
         if self._run_log is not None:
             self._run_log.append(entry)
+
+
+def _semi_supervision(value: Any, seed: int) -> Any:
+    if value is None or callable(getattr(value, "pseudo_labels", None)):
+        return value
+    from activelearn.semi import SEMI_SUPERVISION
+
+    return SEMI_SUPERVISION.make(value, random_state=seed)
 
 
 def _labeled_set(value: tuple[Any, Any] | LabeledSet | None) -> LabeledSet | None:

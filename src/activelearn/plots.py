@@ -39,8 +39,9 @@ def summary_curves(summary: dict, path: str | Path, *, title: str = "") -> Path:
     fig, ax = plt.subplots(figsize=(7.4, 4.6))
     for row in summary["rows"]:
         curve = summary["curves"][row["id"]]
+        semi = f" + {row['semi_supervised']}" if row.get("semi_supervised") else ""
         ax.plot(curve["n_labeled"], curve["mean"], marker=".", linewidth=1.4,
-                label=f"{row['strategy']} (n={len(row['seeds'])})")  # fmt: skip
+                label=f"{row['strategy']}{semi} (n={len(row['seeds'])})")  # fmt: skip
         if len(row["seeds"]) > 1:
             ax.fill_between(curve["n_labeled"], curve["low"], curve["high"], alpha=0.2)
     full = summary["rows"][0].get("full_mean") if summary["rows"] else None

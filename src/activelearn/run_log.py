@@ -1,10 +1,14 @@
-"""A run directory's memory: the fingerprint a resumed run must match, and the label log.
+"""A run directory's memory: the fingerprint a resumed run must match, the label log, and
+the learner's checkpoint.
 
 Every query is appended to ``labels.jsonl`` before the oracle is asked, and
 every answer before the loop uses it, each line flushed and fsynced; so a
 run stopped at any point (a crash, Ctrl-C, labels still with people) can be
 replayed exactly. ``run.json`` holds the fingerprint: resuming with other
-settings is refused, naming what differs.
+settings is refused, naming what differs. A learner that checkpoints itself
+(``save_checkpoint``/``load_checkpoint``: the PyTorch learner, read back with
+``weights_only=True``) is saved after every finished round, so a warm-started
+network resumes from its weights instead of being refitted from scratch.
 """
 
 from __future__ import annotations
@@ -61,3 +65,20 @@ class RunLog:
         for line in log.read_text().splitlines():
             if line.strip():
                 yield json.loads(line)
+
+    def save_learner(self, learner: Any, round_: int) -> None:
+        save = getattr(learner, "save_checkpoint", None)
+        if callable(save):
+            save(self.directory / "learner.pt")
+            (self.directory / "learner.json").write_text(json.dumps({"round": round_}))
+
+    def load_learner(self, learner: Any, round_: int) -> bool:
+        """Load the checkpoint saved after ``round_``; ``False`` when there is none."""
+        load = getattr(learner, "load_checkpoint", None)
+        saved = self.directory / "learner.json"
+        if not callable(load) or not saved.exists():
+            return False
+        if json.loads(saved.read_text()).get("round") != round_:
+            return False
+        load(self.directory / "learner.pt")
+        return True

@@ -30,6 +30,7 @@ from activelearn.learners.registry import LEARNERS
 from activelearn.loop import ActiveLearningLoop
 from activelearn.oracles import FileOracle
 from activelearn.registry import as_spec
+from activelearn.semi import SEMI_SUPERVISION
 from activelearn.stopping import STOPPING, TargetMetric
 from activelearn.strategies import make_strategy
 from activelearn.strategies.base import PROBABILITIES, SAMPLES, VALIDATION
@@ -59,6 +60,7 @@ class LoopSpec:
     cost_per_label: float = 1.0
     target: dict[str, Any] | None = None  # {"value" | "fraction_of_full", "split"}
     stopping: tuple[dict[str, Any], ...] = ()
+    semi_supervised: dict[str, Any] | None = None  # activelearn.semi: self_training, ...
     metric: str = "accuracy"
     validation_size: float | int = 0.1
     test_size: float | int = 0.2
@@ -83,6 +85,12 @@ class LoopSpec:
         for key in ("dataset", "learner", "strategy"):
             if key in values:
                 values[key] = _component(values[key], f"{where}.{key}")
+        if values.get("semi_supervised") in ("none",):
+            values["semi_supervised"] = None
+        if values.get("semi_supervised") is not None:
+            values["semi_supervised"] = _component(
+                values["semi_supervised"], f"{where}.semi_supervised"
+            )
         if "features" in values:
             values["features"] = None if values["features"] in (None, "none") else _component(
                 values["features"], f"{where}.features")  # fmt: skip
@@ -107,6 +115,8 @@ class LoopSpec:
             f"{where}.strategy",
             lambda: make_strategy(self.strategy["name"], **self.strategy["params"]),
         )
+        if self.semi_supervised is not None:
+            _guard(f"{where}.semi_supervised", lambda: SEMI_SUPERVISION.check(self.semi_supervised))
         for i, criterion in enumerate(self.stopping):
             _guard(f"{where}.stopping[{i}]", lambda c=criterion: STOPPING.check(c))
         check("seed", _is_int(self.seed, 0), "expected an integer >= 0")
@@ -303,6 +313,7 @@ def build_loop(
         seed=spec.seed,
         score_batch_size=spec.score_batch_size,
         threads=threads,
+        semi_supervised=spec.semi_supervised,
         run_dir=run_dir,
         resume=resume,
         fingerprint={"spec": spec.trajectory_key()},

@@ -65,6 +65,7 @@ class RunSettings:
     target_metric: str = "accuracy"
     target_split: str = "val"
     stopping: list[Any] = field(default_factory=list)
+    semi_supervised: list[Any] = field(default_factory=lambda: ["none"])
     seeds: list[int] = field(default_factory=lambda: [0])
     oracle: str = "simulated"
     validation_size: float | int = 0.1
@@ -142,7 +143,7 @@ class RunSettings:
             "grid": {
                 "datasets": [dataset], "learners": [{"name": self.learner, **learner_params}],
                 "strategies": strategies, "seeds": self.seeds, "batch_sizes": [self.batch_size],
-                "budgets": [self.budget],
+                "budgets": [self.budget], "semi_supervised": self.semi_supervised,
             },
             "loop": {
                 "initial_size": self.initial_size, "initial_method": self.initial_method,
@@ -270,6 +271,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a label-free stopping criterion: stabilizing_predictions, "
         "overall_uncertainty or classification_change",
     )
+    loop.add_argument(
+        "--semi-supervised", nargs="+", metavar="NAME[:KEY=VALUE,...]",
+        help="also train on confident pseudo-labels: self_training or label_spreading "
+        "(thresholds set on the validation set); several, e.g. none self_training, compare them",
+    )  # fmt: skip
     loop.add_argument("--seeds", type=int, nargs="+", help="random seeds (default 0)")
     loop.add_argument(
         "--oracle",
@@ -347,6 +353,10 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
         **_key_values(args.strategy_param, "--strategy-param"),
     }
     data["stopping"] = [*base.stopping, *(_stop(text) for text in args.stop)]
+    if args.semi_supervised:
+        data["semi_supervised"] = [
+            "none" if text == "none" else _stop(text) for text in args.semi_supervised
+        ]
     return RunSettings.from_dict(data, source="command line")
 
 

@@ -49,7 +49,10 @@ def run(settings: RunSettings) -> RunOutcome:
     workers = settings.workers or min(os.cpu_count() or 1, cells)
 
     def run_dir_of(cell: Cell) -> Path:
-        return output / _safe(cell.labels["strategy"]) / f"seed_{cell.spec['seed']}"
+        name = cell.labels["strategy"]
+        if cell.labels.get("semi_supervised"):
+            name += "+" + cell.labels["semi_supervised"]
+        return output / _safe(name) / f"seed_{cell.spec['seed']}"
 
     with LocalExecutor(workers) as executor:
         grid = run_grid(config, output, executor, run_dir_of=run_dir_of, threads=settings.threads)
@@ -122,7 +125,7 @@ def _run_summary(
         else:
             entry["error"] = r.get("error")
         runs.append(entry)
-    strategies = {row["strategy"]: row for row in summary["rows"]}
+    strategies = {_name(row): row for row in summary["rows"]}
     return {
         "metric": summary["metric"],
         "std": "sample standard deviation over seeds (n - 1)",
@@ -154,5 +157,11 @@ def _plots(
     return plots
 
 
+def _name(row: dict[str, Any]) -> str:
+    """A strategy's name in the run's summary: with its semi-supervision, if any."""
+    semi = row.get("semi_supervised")
+    return row["strategy"] + (f"+{semi}" if semi else "")
+
+
 def _safe(label: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_.()=," else "_" for ch in label)
+    return "".join(ch if ch.isalnum() or ch in "-_.()=,+" else "_" for ch in label)

@@ -74,7 +74,7 @@ def _block(spec: dict[str, Any]) -> tuple[Any, ...]:
     return (
         _freeze(spec["dataset"]), _freeze(spec.get("features")), _freeze(spec["learner"]),
         spec["batch_size"], spec["budget"], spec["validation_size"], spec["test_size"],
-        spec["split_seed"],
+        spec["split_seed"], _freeze(spec.get("semi_supervised")),
     )  # fmt: skip
 
 
@@ -227,6 +227,7 @@ def _cell_numbers(
         "dataset": labels["dataset"],
         "learner": labels["learner"],
         "strategy": labels["strategy"],
+        "semi_supervised": labels.get("semi_supervised"),
         "batch_size": spec["batch_size"],
         "budget": spec["budget"],
         "seed": spec["seed"],
@@ -260,11 +261,15 @@ def _cell_numbers(
 
 def _row(members: list[dict[str, Any]], randoms: list[dict[str, Any]]) -> dict[str, Any]:
     first = members[0]
+    semi = f" | {first['semi_supervised']}" if first.get("semi_supervised") else ""
+    block = (
+        f"{first['dataset']} | {first['learner']} | b={first['batch_size']} | "
+        f"budget={first['budget']}{semi}"
+    )
     row: dict[str, Any] = {
-        "id": f"{first['dataset']} | {first['learner']} | b={first['batch_size']} | "
-        f"budget={first['budget']} | {first['strategy']}",
-        "curve_id": f"{first['dataset']} | {first['learner']} | b={first['batch_size']} | "
-        f"budget={first['budget']}",
+        "id": f"{block} | {first['strategy']}",
+        "curve_id": block,
+        "semi_supervised": first.get("semi_supervised"),
         **{
             k: first[k]
             for k in ("dataset", "learner", "strategy", "batch_size", "budget", "reach_metric")

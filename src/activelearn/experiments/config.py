@@ -14,6 +14,7 @@ an hour lost.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,9 @@ _EXPERIMENT_KEYS = {
     "name", "description", "metric", "validation_size", "test_size", "split_seed",
     "random_baseline", "full_baseline",
 }  # fmt: skip
-_GRID_KEYS = {"datasets", "learners", "strategies", "seeds", "batch_sizes", "budgets"}
+_GRID_KEYS = {
+    "datasets", "learners", "strategies", "seeds", "batch_sizes", "budgets", "semi_supervised",
+}  # fmt: skip
 _LOOP_KEYS = {
     "initial_size", "initial_method", "max_rounds", "cost_per_label", "score_batch_size",
     "stopping", "oracle",
@@ -99,26 +102,28 @@ class ExperimentConfig:
     split: dict[str, Any]
     target: dict[str, Any] | None
     full_baseline: bool = True
+    # None: supervised only; every strategy (random included) runs with each entry
+    semi_supervised: list[Component | None] = field(default_factory=lambda: [None])
 
     def loop_specs(self) -> list[tuple[LoopSpec, dict[str, str]]]:
         """Every dataset x learner x strategy x batch size x budget x seed, random included,
         as loop specs with display labels."""
         out = []
-        for d in self.datasets:
-            for lr in self.learners:
-                for s in self.strategies:
-                    for batch in self.batch_sizes:
-                        for budget in self.budgets:
-                            for seed in self.seeds:
-                                spec = {
-                                    "dataset": d.spec(), "features": d.features,
-                                    "learner": lr.spec(), "strategy": s.spec(), "seed": seed,
-                                    "batch_size": batch, "budget": budget, "metric": self.metric,
-                                    "target": self.target, **self.loop, **self.split,
-                                }  # fmt: skip
-                                labels = {"dataset": d.label, "learner": lr.label,
-                                          "strategy": s.label}  # fmt: skip
-                                out.append((LoopSpec.from_dict(spec, "grid"), labels))
+        combinations = itertools.product(
+            self.datasets, self.learners, self.semi_supervised, self.strategies, self.batch_sizes,
+            self.budgets, self.seeds,
+        )  # fmt: skip
+        for d, lr, semi, s, batch, budget, seed in combinations:
+            spec = {
+                "dataset": d.spec(), "features": d.features, "learner": lr.spec(),
+                "strategy": s.spec(), "semi_supervised": None if semi is None else semi.spec(),
+                "seed": seed, "batch_size": batch, "budget": budget, "metric": self.metric,
+                "target": self.target, **self.loop, **self.split,
+            }  # fmt: skip
+            labels = {"dataset": d.label, "learner": lr.label, "strategy": s.label}
+            if semi is not None:
+                labels["semi_supervised"] = semi.label
+            out.append((LoopSpec.from_dict(spec, "grid"), labels))
         return out
 
     def full_cells(self) -> list[Cell]:
@@ -181,6 +186,7 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
     learners = _components(grid, "learners", available_learners(), "learner")
     strategies = _components(grid, "strategies", available_strategies(), "strategy")
     _check_components(datasets, learners, strategies)
+    semi = _semi_components(grid.get("semi_supervised", ["none"]))
     # Every strategy is paired with random sampling unless told otherwise (`run` runs what
     # it is asked to).
     if experiment.get("random_baseline", True) and "random" not in [s.name for s in strategies]:
@@ -269,6 +275,7 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
         split=split,
         target=target_spec,
         full_baseline=bool(full_baseline),
+        semi_supervised=semi,
     )
     config.loop_specs()  # every cell's spec is validated now, before anything runs
     return config
@@ -286,6 +293,24 @@ def _check_components(
         _guard(f"grid.learners[{i}]", LEARNERS.check, lr.spec())
     for i, s in enumerate(strategies):
         _guard(f"grid.strategies[{i}]", lambda c: make_strategy(c.name, **c.params), s)
+
+
+def _semi_components(entries: Any) -> list[Component | None]:
+    """``grid.semi_supervised``: "none" (supervised only) and/or methods of activelearn.semi."""
+    from activelearn.semi import SEMI_SUPERVISION
+
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError('grid.semi_supervised: give a list such as ["none", "self_training"]')
+    out: list[Component | None] = []
+    for i, entry in enumerate(entries):
+        if entry in ("none", None):
+            out.append(None)
+            continue
+        (component,) = _components({"semi_supervised": [entry]}, "semi_supervised",
+                                   SEMI_SUPERVISION.names(), "semi-supervision method")  # fmt: skip
+        _guard(f"grid.semi_supervised[{i}]", SEMI_SUPERVISION.check, component.spec())
+        out.append(component)
+    return out
 
 
 def _guard(where: str, check: Any, value: Any) -> None:
@@ -323,7 +348,8 @@ def _components(grid: dict[str, Any], key: str, available: list[str], what: str)
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ConfigError(f"{where}: expected a name or a table with `name`, got {entry!r}")
         extra = _DATASET_KEYS if what == "dataset" else ()
-        params = {k: v for k, v in entry.items() if k not in ("name", "label", *extra)}
+        params = {k: v for k, v in entry.items() if k not in ("name", "label", "params", *extra)}
+        params.update(entry.get("params") or {})
         name = entry["name"]
         if name not in available:
             raise ConfigError(

@@ -1,0 +1,217 @@
+"""Semi-supervised rounds: fit on the labels people gave plus confident guesses on the rest.
+
+After a round's supervised fit, a method proposes *pseudo-labels* for
+unlabeled pool items and the loop refits on both. Two methods, composable
+with every strategy (the strategy still chooses what people label):
+
+* ``self_training``: the model's own most confident predictions
+  (Lee 2013; Yarowsky 1995).
+* ``label_spreading``: labels spread over a k-nearest-neighbour graph of
+  embeddings (Zhou et al. 2004), for dense features or learners that embed.
+
+Both choose their confidence threshold on the *validation* set: the lowest
+threshold at which the validation items the method is that sure about are
+right at least ``precision`` of the time (never below ``min_threshold``),
+so the test set never shapes them. A per-class cap keeps one class from
+flooding the training set: at most ``max_ratio`` x (labeled items)
+pseudo-labels in all, split between the classes in the proportions of the
+labeled set. Pseudo-labels are recomputed every round and never stored as
+labels. Werner et al. (2025) found semi-supervision worth far more than the
+choice of strategy, and strong baselines erase small gains (Munjal et al.
+2022), so compare against random sampling with the same semi-supervision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from activelearn.errors import ConfigError
+from activelearn.learners.base import can_embed
+from activelearn.registry import Registry
+
+SEMI_SUPERVISION = Registry("semi-supervision method", context=("random_state",))
+
+
+@dataclass
+class PseudoLabels:
+    """Pool positions and the labels guessed for them, and how they were chosen."""
+
+    positions: np.ndarray
+    labels: np.ndarray
+    threshold: float | None
+    note: str
+
+
+def threshold_on_validation(
+    confidence: np.ndarray, correct: np.ndarray, precision: float, minimum: float,
+    min_count: int = 10,
+) -> float | None:  # fmt: skip
+    """The lowest confidence t >= ``minimum`` whose validation items (confidence >= t, at least
+    ``min_count`` of them) are right at least ``precision`` of the time; None if there is none."""
+    order = np.argsort(-confidence, kind="stable")
+    hits = np.cumsum(correct[order])
+    counts = np.arange(1, len(order) + 1)
+    ok = (hits / counts >= precision) & (counts >= min_count) & (confidence[order] >= minimum)
+    if not ok.any():
+        return None
+    return float(confidence[order][np.flatnonzero(ok)[-1]])
+
+
+def capped_by_class(
+    confidence: np.ndarray, guesses: np.ndarray, threshold: float, labeled: np.ndarray,
+    classes: np.ndarray, max_ratio: float,
+) -> np.ndarray:  # fmt: skip
+    """Rows to pseudo-label: above ``threshold``, the most confident first within each class,
+    each class capped at its labeled share of ``max_ratio`` x len(labeled)."""
+    total = int(max_ratio * len(labeled))
+    chosen = []
+    for c, cls in enumerate(classes.tolist()):
+        quota = int(round(total * np.mean(labeled == cls))) if len(labeled) else 0
+        rows = np.flatnonzero((guesses == c) & (confidence >= threshold))
+        rows = rows[np.argsort(-confidence[rows], kind="stable")][:quota]
+        chosen.append(rows)
+    return np.sort(np.concatenate(chosen)) if chosen else np.empty(0, dtype=int)
+
+
+class _Method:
+    """Shared settings and the part both methods do alike."""
+
+    needs_embeddings = False
+
+    def __init__(
+        self, precision: float, max_ratio: float, min_threshold: float, candidates: int,
+        random_state: int,
+    ) -> None:  # fmt: skip
+        if not 0.5 <= precision <= 1.0:
+            raise ConfigError(f"precision must lie in [0.5, 1], got {precision}")
+        if max_ratio <= 0 or candidates < 1:
+            raise ConfigError("max_ratio and candidates must be positive")
+        self.precision = precision
+        self.max_ratio = max_ratio
+        self.min_threshold = min_threshold
+        self.candidates = candidates
+        self.random_state = random_state
+
+    def _candidates(self, loop: Any, round_: int) -> np.ndarray:
+        """Unlabeled pool positions to guess for: all, or a random ``candidates`` of them."""
+        unlabeled = loop.pool.unlabeled_indices
+        if len(unlabeled) <= self.candidates:
+            return unlabeled
+        rng = np.random.default_rng([self.random_state, round_, 7])
+        return np.sort(rng.choice(unlabeled, self.candidates, replace=False))
+
+    def _finish(
+        self, name: str, positions: np.ndarray, distributions: np.ndarray,
+        val_distributions: np.ndarray, loop: Any,
+    ) -> PseudoLabels:  # fmt: skip
+        classes = loop.pool.classes
+        truth = np.asarray([str(v) for v in loop.validation.y])
+        val_guess = classes[val_distributions.argmax(axis=1)].astype(str)
+        threshold = threshold_on_validation(
+            val_distributions.max(axis=1), val_guess == truth, self.precision, self.min_threshold
+        )
+        if threshold is None:
+            note = f"{name}: no threshold reaches {self.precision:.0%} validation precision"
+            return PseudoLabels(np.empty(0, dtype=int), np.empty(0), None, note)
+        rows = capped_by_class(
+            distributions.max(axis=1), distributions.argmax(axis=1), threshold,
+            loop.pool.labels, classes, self.max_ratio,
+        )  # fmt: skip
+        labels = classes[distributions[rows].argmax(axis=1)]
+        note = (
+            f"{name}: {len(rows)} pseudo-labels at confidence >= {threshold:.3f} "
+            f"({self.precision:.0%} precision on validation)"
+        )
+        return PseudoLabels(positions[rows], labels, threshold, note)
+
+
+class SelfTraining(_Method):
+    """The model's own confident predictions become training labels for the next fit."""
+
+    def pseudo_labels(self, loop: Any, round_: int) -> PseudoLabels:
+        positions = self._candidates(loop, round_)
+        distributions = loop.predict_positions(positions)
+        return self._finish("self-training", positions, distributions,
+                            loop.validation_probabilities, loop)  # fmt: skip
+
+
+class LabelSpreading(_Method):
+    """Labels spread over a k-nearest-neighbour graph of the embeddings (scikit-learn's
+    ``LabelSpreading``); validation items ride along unlabeled to set the threshold."""
+
+    needs_embeddings = True
+
+    def __init__(self, neighbors: int = 10, alpha: float = 0.2, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.neighbors = neighbors
+        self.alpha = alpha
+
+    def pseudo_labels(self, loop: Any, round_: int) -> PseudoLabels:
+        from sklearn.semi_supervised import LabelSpreading as Spreading
+
+        positions = self._candidates(loop, round_)
+        labeled = loop.pool.labeled_indices
+        X = np.vstack([
+            embed_positions(loop, labeled), embed_positions(loop, positions),
+            embed_inputs(loop, loop.validation.X),
+        ])  # fmt: skip
+        classes = loop.pool.classes
+        column = {str(c): i for i, c in enumerate(classes.tolist())}
+        y = np.full(len(X), -1)
+        y[: len(labeled)] = [column[str(v)] for v in loop.pool.labels]
+        model = Spreading(kernel="knn", n_neighbors=self.neighbors, alpha=self.alpha)
+        distributions = _all_columns(model.fit(X, y), len(classes))
+        start, end = len(labeled), len(labeled) + len(positions)
+        return self._finish("label spreading", positions, distributions[start:end],
+                            distributions[end:], loop)  # fmt: skip
+
+
+def embed_positions(loop: Any, positions: np.ndarray) -> np.ndarray:
+    """Embeddings of pool items: the loop's given ones, or the learner's."""
+    if loop.embeddings is not None:
+        return loop.embeddings[positions]
+    return embed_inputs(loop, loop.pool.subset(positions))
+
+
+def embed_inputs(loop: Any, X: Any) -> np.ndarray:
+    """Embeddings of any inputs (validation items too): the learner's, or the inputs
+    themselves when the pool's dense features are its embeddings."""
+    if can_embed(loop.learner):
+        return np.asarray(loop.learner.embed(X))
+    if loop.embeddings is not None and loop.embeddings is loop.pool.X:
+        return np.asarray(X)
+    raise ConfigError(
+        "label spreading needs embeddings of the validation items too: use dense features "
+        "(--features minilm or efficientnet_lite0, pixels) or a learner with `embed`"
+    )
+
+
+def _all_columns(model: Any, n_classes: int) -> np.ndarray:
+    """``label_distributions_`` with one column per class, also for classes not yet labeled."""
+    out = np.zeros((len(model.label_distributions_), n_classes))
+    out[:, model.classes_] = model.label_distributions_
+    return out
+
+
+@SEMI_SUPERVISION.register("self_training")
+def self_training(
+    precision: float = 0.95, max_ratio: float = 1.0, min_threshold: float = 0.6,
+    candidates: int = 20_000, random_state: int = 0,
+) -> SelfTraining:  # fmt: skip
+    """The model's confident predictions (threshold set on validation), capped per class."""
+    return SelfTraining(precision, max_ratio, min_threshold, candidates, random_state)
+
+
+@SEMI_SUPERVISION.register("label_spreading")
+def label_spreading(
+    neighbors: int = 10, alpha: float = 0.2, precision: float = 0.95, max_ratio: float = 1.0,
+    min_threshold: float = 0.6, candidates: int = 20_000, random_state: int = 0,
+) -> LabelSpreading:  # fmt: skip
+    """Labels spread over a kNN graph of embeddings (dense features or a learner's embed)."""
+    return LabelSpreading(
+        neighbors, alpha, precision=precision, max_ratio=max_ratio, min_threshold=min_threshold,
+        candidates=candidates, random_state=random_state,
+    )  # fmt: skip

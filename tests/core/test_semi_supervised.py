@@ -1,0 +1,99 @@
+"""Semi-supervised rounds: thresholds from the validation set, per-class caps, in the loop,
+from the command line and as an experiment axis that pairs random with the same method."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from activelearn import ActiveLearningLoop, Pool
+from activelearn.cli import main
+from activelearn.errors import ConfigError
+from activelearn.experiments.config import parse_config
+from activelearn.semi import capped_by_class, threshold_on_validation
+
+
+def test_the_threshold_is_the_lowest_confidence_still_precise_enough_on_validation():
+    confidence = np.array([0.99, 0.97, 0.95, 0.9, 0.8, 0.7, 0.6])
+    correct = np.array([1, 1, 1, 1, 0, 1, 0], dtype=bool)
+    # the top 4 are all right; adding 0.8 drops to 4/5 = 80%
+    assert threshold_on_validation(confidence, correct, 0.95, 0.5, min_count=2) == 0.9
+    assert threshold_on_validation(confidence, correct, 0.8, 0.5, min_count=2) == 0.7
+    assert threshold_on_validation(confidence, correct, 0.95, 0.95, min_count=2) == 0.95
+    assert threshold_on_validation(confidence, correct, 0.95, 0.5, min_count=10) is None
+
+
+def test_one_class_cannot_flood_the_training_set():
+    confidence = np.full(100, 0.99)
+    guesses = np.array([0] * 90 + [1] * 10)
+    labeled = np.array(["a"] * 5 + ["b"] * 5)
+    rows = capped_by_class(confidence, guesses, 0.9, labeled, np.array(["a", "b"]), 2.0)
+    # 2 x 10 labels in all, split 50/50 like the labeled set: 10 of each class at most
+    assert np.sum(guesses[rows] == 0) == 10 and np.sum(guesses[rows] == 1) == 10
+
+
+def _problem(n=1200, seed=0):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=n, n_features=10, n_informative=5, class_sep=1.5,
+                               random_state=seed)  # fmt: skip
+    return X[:800], y[:800], X[800:1000], y[800:1000], X[1000:], y[1000:]
+
+
+@pytest.mark.parametrize("method", ["self_training", "label_spreading"])
+def test_semi_supervised_rounds_in_the_loop(method):
+    X, y, Xv, yv, Xt, yt = _problem()
+    loop = ActiveLearningLoop(
+        Pool(X, hidden_labels=y), LogisticRegression(), "margin", initial_size=20, batch_size=20,
+        max_rounds=2, validation=(Xv, yv), test=(Xt, yt), embeddings=X, semi_supervised=method,
+    )  # fmt: skip
+    history = loop.run()
+    assert all(r["n_pseudo"] > 0 for r in history) and all(r["pseudo_threshold"] for r in history)
+    assert all("pseudo-labels at confidence" in " ".join(r["notes"]) for r in history)
+    assert len(loop.pool.labeled_indices) == 60  # pseudo-labels are never stored as labels
+    # nothing but the validation set chose the thresholds: another test set changes nothing
+    again = ActiveLearningLoop(
+        Pool(X, hidden_labels=y), LogisticRegression(), "margin", initial_size=20, batch_size=20,
+        max_rounds=2, validation=(Xv, yv), test=(Xt[:50], yt[:50]), embeddings=X,
+        semi_supervised=method,
+    )  # fmt: skip
+    assert [r["n_pseudo"] for r in again.run()] == [r["n_pseudo"] for r in history]
+
+
+def test_semi_supervision_needs_a_validation_set(blobs):
+    X, y, _, _ = blobs
+    with pytest.raises(ConfigError, match="validation set"):
+        ActiveLearningLoop(Pool(X, hidden_labels=y), LogisticRegression(),
+                           semi_supervised="self_training")  # fmt: skip
+
+
+def test_every_strategy_and_random_run_with_the_same_semi_supervision():
+    config = parse_config({
+        "grid": {"datasets": ["digits"], "learners": ["logistic_regression"],
+                 "strategies": ["margin"], "seeds": [0], "budgets": [60],
+                 "semi_supervised": ["none", "self_training"]},
+        "loop": {"initial_size": 20},
+    })  # fmt: skip
+    cells = {(c.labels["strategy"], c.labels.get("semi_supervised")) for c in config.al_cells()}
+    assert cells == {("margin", None), ("random", None), ("margin", "self_training"),
+                     ("random", "self_training")}  # fmt: skip
+    with pytest.raises(ConfigError, match=r"grid\.semi_supervised\[0\]: .*no parameter 'x'"):
+        grid = {"datasets": ["digits"], "learners": ["logistic_regression"],
+                "strategies": ["margin"], "budgets": [60]}  # fmt: skip
+        parse_config({"grid": {**grid, "semi_supervised": [{"name": "self_training", "x": 1}]}})
+
+
+def test_semi_supervision_from_the_command_line(tmp_path):
+    out = tmp_path / "out"
+    code = main(["run", "--dataset", "digits", "--strategy", "margin", "--initial-size", "30",
+                 "--batch-size", "20", "--rounds", "1", "--no-full-baseline",
+                 "--semi-supervised", "none", "self_training:precision=0.9",
+                 "--output", str(out)])  # fmt: skip
+    assert code == 0
+    run_dir = out / "margin+self_training(precision=0.9)" / "seed_0"
+    assert json.loads((run_dir / "history.json").read_text())[-1]["n_pseudo"] > 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["strategies"]) == {"margin", "margin+self_training(precision=0.9)"}

@@ -340,7 +340,13 @@ class ActiveLearningLoop:
         answered = np.array([a is not None for a in answers], dtype=bool)
         if answered.any():
             given = [a for a in answers if a is not None]
-            labels = self.pool.coerce_labels(given)
+            try:
+                labels = self.pool.coerce_labels(given)
+            except DataError as exc:  # a typo in a batch file: say which file to fix
+                where = getattr(self.oracle, "last_path", None)
+                raise DataError(
+                    f"{exc}{f' (in {where}; fix it and --resume)' if where else ''}"
+                ) from None
             keys = [str(key) for key in self.pool.ids[missing[answered]].tolist()]
             self._log({"round": round_, "labels": dict(zip(keys, labels.tolist(), strict=True))})
             self.pool.add_labels(missing[answered], labels)

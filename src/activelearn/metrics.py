@@ -17,14 +17,17 @@ def classification_metrics(
     With two classes the second class (``classes[1]``, e.g. 1 or "pos") is the
     positive one, as in scikit-learn. With more, precision/recall/F1 are
     macro averages and ``fp``/``fn`` are totals over classes (equal to each other).
+    Macro averages run over the classes the evaluation set holds: a declared class
+    with no item there would add an F1 of 0 that says nothing about the model.
     """
     y_true = np.asarray(y_true)
     predicted = classes[np.argmax(probabilities, axis=1)]
     binary = len(classes) == 2
+    present = np.isin(classes, y_true)
     precision, recall, f1, _ = precision_recall_fscore_support(
         y_true,
         predicted,
-        labels=classes,
+        labels=classes if binary or not present.any() else classes[present],
         pos_label=classes[1] if binary else 1,
         average="binary" if binary else "macro",
         zero_division=0,
@@ -43,7 +46,7 @@ def classification_metrics(
         "precision": float(precision),
         "recall": float(recall),
         "f1": float(f1),
-        "macro_f1": float(np.mean(class_f1)),
+        "macro_f1": float(np.mean(class_f1[present])) if present.any() else 0.0,
         "class_f1": {str(c): float(f) for c, f in zip(classes.tolist(), class_f1, strict=True)},
         "fp": fp,
         "fn": fn,

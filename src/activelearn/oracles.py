@@ -56,6 +56,7 @@ class FileOracle:
         self.directory = Path(directory)
         self.fmt = fmt
         self.pending_path: Path | None = None
+        self.last_path: Path | None = None  # the batch file answers were last read from
 
     def _path(self, ids: np.ndarray) -> Path:
         # One file per batch, named by its first id so a resumed run finds it again.
@@ -68,6 +69,7 @@ class FileOracle:
             export_batch(path, ids, raw)
             self.pending_path = path
             return [None] * len(ids)
+        self.last_path = path
         answers = read_answers(path)
         labels = [answers.get(str(key)) for key in ids]
         self.pending_path = path if any(label is None for label in labels) else None

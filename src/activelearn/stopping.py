@@ -93,9 +93,9 @@ class OnStopSet:
             n = state.n_labeled + state.n_unlabeled
             rng = np.random.default_rng(self.seed)
             self._positions = np.sort(rng.choice(n, size=min(self.size, n), replace=False))
-        if self.criterion.update(state.predict_pool(self._positions)):
-            return self.criterion.reason
-        return None
+        stop = self.criterion.update(state.predict_pool(self._positions))
+        # The seed's model is only the first reference: never stop before any query.
+        return self.criterion.reason if stop and state.round > 0 else None
 
 
 # -- by name, for configs and flags ------------------------------------------------------------

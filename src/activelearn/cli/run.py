@@ -41,6 +41,7 @@ TABLE_FLAGS = {
     "text_column": "text_column", "label_column": "label_column", "id_column": "id_column",
     "format": "format", "sep": "sep", "encoding": "encoding",
 }  # fmt: skip
+TABLE_KEYS = {*TABLE_FLAGS, "feature_columns", "classes", "no_header", "header"}
 DEFAULT_ROUNDS = 10  # when nothing else says when to stop
 
 
@@ -62,7 +63,7 @@ class RunSettings:
     rounds: int | None = None
     budget: int | None = None
     target: float | None = None
-    target_metric: str = "accuracy"
+    metric: str = "accuracy"  # of the learning curves, AULC, labels-to-95% and --target
     target_split: str = "val"
     stopping: list[Any] = field(default_factory=list)
     semi_supervised: list[Any] = field(default_factory=lambda: ["none"])
@@ -89,11 +90,21 @@ class RunSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "settings") -> RunSettings:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        data = dict(data)
+        if "target_metric" in data:  # the older name of `metric`
+            data.setdefault("metric", data.pop("target_metric"))
+        # A table file's keys may be written as the flags name them (data = "x.csv", ...).
+        table = {TABLE_FLAGS.get(k, k): data.pop(k) for k in list(data) if k in TABLE_KEYS}
+        if "no_header" in table:
+            table["header"] = not table.pop("no_header")
+        if table:
+            data["dataset_params"] = {**data.get("dataset_params", {}), **table}
+        known = sorted(f.name for f in fields(cls))
+        unknown = sorted(set(data) - set(known))
         if unknown:
             raise ConfigError(
-                f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(known)}"
+                f"{source}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(known)}, "
+                f"and a table file's {', '.join(sorted(TABLE_KEYS))}"
             )
         settings = cls(**data)
         settings.validate(source)
@@ -135,7 +146,7 @@ class RunSettings:
         stops_by = self.budget is not None or self.target is not None or bool(self.stopping)
         raw: dict[str, Any] = {
             "experiment": {
-                "name": f"{self.dataset} run", "metric": self.target_metric,
+                "name": f"{self.dataset} run", "metric": self.metric,
                 "validation_size": self.validation_size, "test_size": self.test_size,
                 "split_seed": self.split_seed, "random_baseline": False,
                 "full_baseline": self.full_baseline and self.oracle == "simulated",
@@ -259,7 +270,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     loop.add_argument("--budget", type=int, help="total labels, seed included")
     loop.add_argument("--target", type=float, help="stop when the target metric reaches this")
-    loop.add_argument("--target-metric", help="accuracy (default), macro_f1 or f1")
+    loop.add_argument(
+        "--metric", "--target-metric", dest="metric",
+        help="accuracy (default), macro_f1 or f1: the learning curves, AULC, labels to "
+        "95%%/99%% and --target use it",
+    )  # fmt: skip
     loop.add_argument(
         "--target-split", choices=["val", "test"], help="set --target is checked on (default val)"
     )
@@ -326,10 +341,12 @@ def _size(text: str) -> float | int:
 def settings_from_args(args: argparse.Namespace) -> RunSettings:
     base = RunSettings.from_toml(args.config) if args.config else RunSettings()
     names = ("dataset", "features", "learner", "class_weight", "strategies", "initial_size",
-             "initial_method", "batch_size", "rounds", "budget", "target", "target_metric",
+             "initial_method", "batch_size", "rounds", "budget", "target", "metric",
              "target_split", "seeds", "oracle", "validation_size", "test_size", "split_seed",
              "full_baseline", "output", "resume", "workers", "threads")  # fmt: skip
     data = {**asdict(base), **{n: getattr(args, n) for n in names if getattr(args, n) is not None}}
+    if data["oracle"] == "file" and args.strategies is None and not args.config:
+        data["strategies"] = ["margin"]  # people label one run's batches, not a comparison
     if data["features"] == "none":
         data["features"] = None
     params = dict(base.dataset_params)
@@ -407,7 +424,9 @@ _CLI_WORDS = [
     (re.compile(r"^grid\.seeds(\[\d+\])?: "), "--seeds: "),
     (re.compile(r"^loop\.(\w+): "), lambda m: f"--{m.group(1).replace('_', '-')}: "),
     (re.compile(r"^experiment\.(\w+): "), lambda m: f"--{m.group(1).replace('_', '-')}: "),
+    (re.compile(r"^grid\.(\w+): "), lambda m: f"--{m.group(1).replace('_', '-')}: "),
     (re.compile(r"\bloop\.initial_size\b"), "--initial-size"),
+    (re.compile(r"\binitial_size\b"), "--initial-size"),
 ]
 _PARAMETER_FLAGS = {v: f"--{k.replace('_', '-')}" for k, v in TABLE_FLAGS.items()}
 
@@ -417,21 +436,52 @@ def in_cli_words(message: str) -> str:
     for pattern, replacement in _CLI_WORDS:
         message = pattern.sub(replacement, message)
     for key, flag in _PARAMETER_FLAGS.items():
-        message = re.sub(rf"(needs|parameter) '?{key}'?\b", rf"\1 {key} ({flag})", message)
+        message = re.sub(rf"(needs|parameter) '?{key}\b'?", rf"\1 {key} ({flag})", message)
     return message
 
 
+# What a resumed run may change: how far it goes and how it is run, never what it is.
+EXTENDABLE = ("budget", "rounds", "target", "metric", "target_split", "stopping",
+              "workers", "threads", "resume", "output")  # fmt: skip
+
+
 def check_output(settings: RunSettings) -> Path:
-    """The output folder; an existing run there needs --resume (and the same settings)."""
+    """The output folder. A run there needs --resume, and a resumed run may only go further:
+    the same data, model, strategies and seeds, a budget or round count no smaller."""
     output = Path(settings.output)
     saved = output / "settings.json"
-    if saved.exists() and not settings.resume:
+    if not saved.exists():
+        return output
+    if not settings.resume:
         raise ConfigError(
             f"{output} already holds a run: resume it (--resume) or choose another --output"
         )
+    previous = json.loads(saved.read_text())
+    current = asdict(settings)
+    changed = [k for k in current if k not in EXTENDABLE and previous.get(k) != current[k]]
+    if changed:
+        details = "; ".join(
+            f"--{k.replace('_', '-')} was {previous.get(k)!r}, now {current[k]!r}" for k in changed
+        )
+        raise ConfigError(
+            f"--resume continues the run in {output} ({details}): change only --budget, "
+            "--rounds, --target or --stop, or choose another --output"
+        )
+    for key in ("budget", "rounds"):
+        before, now = previous.get(key), current[key]
+        if before is not None and now is not None and now < before:
+            raise ConfigError(
+                f"--resume can only extend a run: --{key} {now} is below the {before} it had "
+                "(its labels are kept); choose another --output for a smaller run"
+            )
+    return output
+
+
+def save_settings(settings: RunSettings, output: Path) -> None:
+    """Written once the data has been checked: a run that never started is no run."""
     output.mkdir(parents=True, exist_ok=True)
-    current = {k: v for k, v in asdict(settings).items() if k != "resume"}
+    saved = output / "settings.json"
     if saved.exists():
         shutil.copyfile(saved, output / "settings.previous.json")
+    current = {k: v for k, v in asdict(settings).items() if k != "resume"}
     saved.write_text(json.dumps(current, indent=1))
-    return output

@@ -13,9 +13,9 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from activelearn.cli.run import RunSettings, check_output, in_cli_words
+from activelearn.cli.run import RunSettings, check_output, in_cli_words, save_settings
 from activelearn.errors import ConfigError
 from activelearn.experiments.analysis import summarize
 from activelearn.experiments.config import Cell, ExperimentConfig, parse_config
@@ -23,6 +23,10 @@ from activelearn.experiments.executors import LocalExecutor
 from activelearn.experiments.report import write_report
 from activelearn.experiments.runner import load_results, run_grid
 from activelearn.experiments.table import console_table
+
+if TYPE_CHECKING:
+    from activelearn.catalog import Task
+    from activelearn.spec import LoopSpec
 
 
 @dataclass
@@ -45,6 +49,7 @@ def run(settings: RunSettings) -> RunOutcome:
     notes = check_data(config)
     for note in notes:
         print(note, file=sys.stderr)
+    save_settings(settings, output)
     cells = len(config.al_cells()) + len(config.full_cells())
     workers = settings.workers or min(os.cpu_count() or 1, cells)
 
@@ -58,13 +63,16 @@ def run(settings: RunSettings) -> RunOutcome:
         grid = run_grid(config, output, executor, run_dir_of=run_dir_of, threads=settings.threads)
     manifest, results = load_results(output)
     summary = summarize(manifest, results)
+    failed = [f"{f['labels'].get('strategy')}: {f['error']}" for f in summary["failures"]]
+    if not summary["rows"]:  # nothing finished: keep what an earlier run wrote
+        table = "no run finished" + "".join(f"\n  failed: {f}" for f in failed)
+        return RunOutcome(table, {}, [], [], list(grid.pending), failed or ["no run finished"])
     report = write_report(output)
     table = console_table(summary)
     (output / "summary.txt").write_text(table + "\n")
     run_summary = _run_summary(summary, results, run_dir_of, config)
     (output / "summary.json").write_text(json.dumps(run_summary, indent=1, default=str))
     plots = _plots(summary, results, output, run_dir_of, config, settings)
-    failed = [f"{f['labels'].get('strategy')}: {f['error']}" for f in summary["failures"]]
     notes = [f"report: {report / 'report.html'}", *(f"failed: {f}" for f in failed)]
     return RunOutcome(table, run_summary, plots, notes, list(grid.pending), failed)
 
@@ -85,16 +93,52 @@ def check_data(config: ExperimentConfig) -> list[str]:
             spec.dataset, features=spec.features, seed=spec.seed, split_seed=spec.split_seed,
             validation_size=spec.validation_size, test_size=spec.test_size,
         )  # fmt: skip
-        task.make_learner(spec.learner, spec.seed)  # the data suits the learner
+        check_needs(spec, task)
         if len(seen) == 1:
             from activelearn.data.tabular import RowReport
 
-            for rows in task.info.get("rows", []):
-                notes.append(RowReport(**{k: rows[k] for k in ("source", "read", "skipped",
-                                                               "notes")}).summary())  # fmt: skip
+            notes += [RowReport.from_dict(rows).summary() for rows in task.info.get("rows", [])]
             if task.info.get("features"):
                 notes.append(f"features: {task.info['features']}")
     return notes
+
+
+def check_needs(spec: LoopSpec, task: Task) -> None:
+    """What the strategy, the seed and the oracle need, checked against the data and learner
+    once, before any run starts (a mismatch found in every cell is an hour lost)."""
+    from activelearn.learners.base import can_embed, can_sample
+    from activelearn.strategies import make_strategy
+    from activelearn.strategies.base import EMBEDDINGS, SAMPLES, VALIDATION
+
+    learner = task.make_learner(spec.learner, spec.seed)  # also: the data suits the learner
+    strategy = make_strategy(spec.strategy["name"], **spec.strategy["params"])
+    seed = None if spec.initial_method in ("random", "balanced") else spec.initial_method
+    needs = strategy.requires | (make_strategy(seed).requires if seed else frozenset())
+    name = spec.strategy["name"]
+    if EMBEDDINGS in needs and task.embeddings is None and not can_embed(learner):
+        raise ConfigError(
+            f"--strategy {name}{f' / --initial-method {seed}' if seed else ''} needs embeddings: "
+            f"the {task.features or 'input'} features are not dense and learner "
+            f"{spec.learner['name']!r} does not embed; use --features minilm (texts) or "
+            "efficientnet_lite0 (images), image or numeric data, or --learner mlp"
+        )
+    if SAMPLES in needs and not can_sample(learner):
+        raise ConfigError(
+            f"--strategy {name} needs Monte-Carlo samples: use --learner committee, mlp or cnn"
+        )
+    if VALIDATION in needs and task.validation is None:
+        raise ConfigError(f"--strategy {name} needs a validation set: keep --validation-size > 0")
+    if spec.oracle == "file" and task.info.get("n_unlabeled") == 0:
+        raise ConfigError(
+            "every row has a label, so there is nothing for people to label: drop --oracle file "
+            "to simulate with those labels, or give the rows people should label no label"
+        )
+    given = int(task.splits.pool.labeled_mask.sum()) if spec.oracle == "file" else 0
+    if spec.initial_size == 0 and not given:
+        raise ConfigError(
+            "--initial-size 0 starts from labels given with the data, and this run has none: "
+            "draw a seed with --initial-size above 0"
+        )
 
 
 def _run_summary(
@@ -143,7 +187,8 @@ def _plots(
     from activelearn.history import History
     from activelearn.plots import summary_curves, training_curves
 
-    if not summary["rows"]:
+    values = [v for c in summary["curves"].values() for v in c["mean"] if v == v]
+    if not summary["rows"] or not values:  # no test set: nothing to draw
         return []
     dataset = config.datasets[0].label
     title = f"{dataset}: {config.learners[0].label}, seeds {', '.join(map(str, config.seeds))}"

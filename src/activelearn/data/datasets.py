@@ -257,5 +257,10 @@ def loaded_classes(loaded: LoadedData) -> np.ndarray:
     """Every class of the training items and held-out sets, sorted."""
     classes = np.unique(np.concatenate([np.asarray(d.classes) for d in loaded.parts()]))
     if len(classes) < 2:
-        raise DataError(f"the data holds only the class {classes.tolist()}: a model needs two")
+        from activelearn.data.tabular import RowReport
+
+        rows = "".join(f"\n  {RowReport.from_dict(r).summary()}" for r in loaded.rows)
+        raise DataError(
+            f"the data holds only the class {classes.tolist()}: a model needs two{rows}"
+        )
     return classes

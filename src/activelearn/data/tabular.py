@@ -76,6 +76,10 @@ class RowReport:
             entry["line"] = line
         self.skipped.append(entry)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RowReport:
+        return cls(data["source"], data["read"], list(data["skipped"]), list(data["notes"]))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -292,7 +296,9 @@ def _read_delimited(
 def _read_jsonl(text: str, report: RowReport, encoding: str) -> Table:
     columns: dict[str, None] = {}
     records, numbers, lines = [], [], []
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at \n only: str.splitlines() also breaks at \x85 or \u2028, which are legal
+    # inside a JSON string (IMDB reviews hold them), and would cut valid rows in two.
+    for line_number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         report.read += 1
@@ -425,6 +431,14 @@ def load_table(
                 "(--classes a,b or classes=[...])"
             )
         classes = present
+    else:
+        seen = {str(v) for v in labels.tolist() if v is not None}
+        absent = [c for c in classes if str(c) not in seen]
+        if absent and seen:
+            table.report.notes.append(
+                f"declared classes {absent} have no labeled row here (macro averages leave "
+                "classes out of a set that holds none of them)"
+            )
     ids = (
         _ids([ids_raw[i] for i in positions], table, id_column)
         if ids_raw is not None
@@ -458,7 +472,7 @@ def _numeric_rows(table: Table, columns: list[str], keep: np.ndarray) -> np.ndar
         raise DataError(
             f"{table.report.source}: column {mostly_text[0]!r} holds text, not numbers: name it "
             f"as the text column (--text-column {mostly_text[0]}) and choose text features "
-            "(--features tfidf or minilm), or name the numeric columns to use"
+            "(--features tfidf or minilm), or name the numeric columns (--feature-columns a,b)"
         )
     return out
 

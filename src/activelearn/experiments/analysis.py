@@ -132,7 +132,10 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
         "curves": curves,
         "histograms": histograms,
         "cells": [{k: v for k, v in c.items() if k != "group"} for c in cells],
-        "warnings": _protocol_warnings(manifest) + _warnings(rows, failures) + _cell_warnings(ok),
+        "warnings": _protocol_warnings(manifest)
+        + _baseline_warnings(ok)
+        + _warnings(rows, failures)
+        + _cell_warnings(ok),
         "failures": failures,
         "counts": {
             "planned": len(manifest["cells"]),
@@ -142,6 +145,28 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
             "missing": len(manifest["cells"]) - len(results),
         },
     }
+
+
+def beats_constant(full: dict[str, Any], metric: str, margin: float = 0.01) -> bool:
+    """Whether the full-data model is better than always predicting the majority class."""
+    constant = (full.get("constant") or {}).get(metric)
+    return constant is None or full["test"].get(metric, 0.0) > constant + margin
+
+
+def _baseline_warnings(results: list[dict[str, Any]]) -> list[str]:
+    """Full-data models that do no better than a constant predictor: weak baselines."""
+    out = []
+    for r in results:
+        constant = r.get("constant") or {}
+        if r.get("kind") == "full" and constant and not beats_constant(r, "macro_f1"):
+            names = r.get("labels", {})
+            out.append(
+                f"the full-data model ({names.get('dataset')} | {names.get('learner')}, seed "
+                f"{r['spec']['seed']}) is no better than always predicting the majority class "
+                f"(macro-F1 {r['test']['macro_f1']:.3f} vs {constant['macro_f1']:.3f}): "
+                "a weak baseline; weight classes (--class-weight balanced) or change the learner"
+            )
+    return out
 
 
 def _full_models(fulls: Any, al: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -204,10 +229,12 @@ def _cell_numbers(
         history = result["history"][-1:]
     x = [r["n_labeled"] for r in history]
     y = [r.get(metric, float("nan")) for r in history]
-    full_value = None if full is None else full["test"][metric]
+    full_value = None if full is None else full["test"].get(metric)
     on = reach_metric(metric, full)
     y_reach = [r.get(on, float("nan")) for r in history]
-    full_reach = None if full is None else full["test"][on]
+    full_reach = None if full is None else full["test"].get(on)
+    if full_reach is not None and not beats_constant(full, on):
+        full_reach = None  # "95% of a model no better than a constant" says nothing
     reach: dict[str, Any] = {"reach_metric": on}
     for fraction in THRESHOLDS:
         name = f"labels_to_{round(fraction * 100)}"
@@ -355,12 +382,19 @@ def _histograms(members: list[dict[str, Any]]) -> list[dict[str, int]]:
 
 
 def _protocol_warnings(manifest: dict[str, Any]) -> list[str]:
+    out = []
     if (manifest.get("target") or {}).get("split") == "test":
-        return [
-            "runs stopped as soon as TEST accuracy reached the target (reproducing an "
-            "article's protocol): a decision taken on the test set makes its scores optimistic"
-        ]
-    return []
+        out.append(
+            f"runs stopped as soon as the TEST {manifest['metric']} reached the target "
+            "(reproducing an article's protocol): a decision taken on the test set makes its "
+            "scores optimistic"
+        )
+    if (manifest.get("loop") or {}).get("initial_method") == "balanced":
+        out.append(
+            "the seed was drawn from the hidden labels (initial_method = balanced): a "
+            "simulation only; a real user's curves start from a random seed"
+        )
+    return out
 
 
 def _cell_warnings(results: list[dict[str, Any]]) -> list[str]:

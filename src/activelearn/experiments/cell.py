@@ -103,9 +103,9 @@ def run_full(spec: dict[str, Any], context: dict[str, Any] | None = None) -> dic
     test = {k: record[k] for k in _METRIC_KEYS if k in record}
     val = {k[4:]: record[k] for k in record if k.startswith("val_")}
     minority = minority_class(task)
-    if minority is not None:
-        test["minority_f1"] = test["class_f1"][minority]
-        val["minority_f1"] = val["class_f1"][minority]
+    for metrics in (test, val):  # either may be missing: a run without a test set
+        if minority is not None and "class_f1" in metrics:
+            metrics["minority_f1"] = metrics["class_f1"][minority]
     return {
         "split": task.info,
         "n_labeled": record["n_labeled"],
@@ -129,7 +129,7 @@ def run_al(spec_dict: dict[str, Any], context: dict[str, Any], key: str = "") ->
         threads=context.get("threads", "auto"),
     )  # fmt: skip
     minority = minority_class(task)
-    probe = _BatchProbe(loop, minority)
+    probe = _BatchProbe(loop)
     loop.subscribe(probe)
     if context.get("progress") is not None:
         loop.subscribe(_Reporter(context["progress"], key))
@@ -139,6 +139,8 @@ def run_al(spec_dict: dict[str, Any], context: dict[str, Any], key: str = "") ->
     for record in history:
         merged = {k: v for k, v in record.items() if k != "epochs"}
         merged.update(probe.extras.get(record["round"], {}))
+        if minority is not None and "class_f1" in record:  # from the history: survives a resume
+            merged["minority_f1"] = record["class_f1"][minority]
         merged["round_seconds"] = sum(
             record.get(k) or 0.0
             for k in ("query_seconds", "label_seconds", "fit_seconds", "eval_seconds")
@@ -200,16 +202,16 @@ class _Reporter:
 
 
 class _BatchProbe:
-    """Listens to the loop: accuracy on each queried batch before and after adding it,
-    and minority-class F1 on the test set when the classes are imbalanced.
+    """Listens to the loop: accuracy on each queried batch before and after adding it.
 
     The "before" number is how well the previous model knew the items it chose
     (the flowers article's budget view); "after" is the refitted model on them.
+    Rounds replayed from a run directory on resume have neither (no model saw
+    them live).
     """
 
-    def __init__(self, loop: ActiveLearningLoop, minority: str | None) -> None:
+    def __init__(self, loop: ActiveLearningLoop) -> None:
         self.loop = loop
-        self.minority = minority
         self.extras: dict[int, dict[str, Any]] = {}
         self._batch: np.ndarray | None = None
 
@@ -225,9 +227,6 @@ class _BatchProbe:
         elif event.kind == "trained" and self._batch is not None:
             self.extras.setdefault(event.round, {})["batch_accuracy_after"] = self._batch_accuracy()
             self._batch = None
-        elif event.kind == "evaluated" and self.minority is not None and "class_f1" in event.data:
-            f1 = event.data["class_f1"][self.minority]  # the loop's own test evaluation
-            self.extras.setdefault(event.round, {})["minority_f1"] = f1
 
     def _predict(self, X: Any) -> np.ndarray:
         classes = self.loop.pool.classes

@@ -199,6 +199,9 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
         )
 
     seeds = _int_list(grid.get("seeds", [0, 1, 2]), "grid.seeds", minimum=0)
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:  # a seed run twice is the same run, not a second sample
+        raise ConfigError(f"grid.seeds: {repeated} appear more than once; give distinct seeds")
     batch_sizes = _int_list(grid.get("batch_sizes", [100]), "grid.batch_sizes", minimum=1)
     budgets_raw = grid.get("budgets", [None])
     budgets: list[int | None] = (

@@ -103,7 +103,7 @@ def run_grid(
         initial=cached,
         desc=config.name,
         unit="cell",
-        disable=not progress,
+        disable=None if progress else True,  # None: off when stderr is not a terminal
     )
     audit = output / "runs.jsonl"
     place = run_dir_of or (lambda cell: output / "runs" / cell.key)

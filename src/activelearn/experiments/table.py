@@ -8,7 +8,10 @@ full-data model. ± is the sample standard deviation over seeds (n - 1).
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
+
+SHOWN_WARNINGS = 5
 
 
 def console_table(summary: dict[str, Any]) -> str:
@@ -68,6 +71,15 @@ def console_table(summary: dict[str, Any]) -> str:
                 f"predicting the majority class already reaches 95% of the full model's {metric}"
             )
     lines.append("± = sample standard deviation over seeds (n - 1); test-set metrics")
+    if all(r.get("final_mean") is None or r["final_mean"] != r["final_mean"] for r in rows):
+        lines.append("no test set, so no test metrics: the labels are in each run's labels.jsonl")
+    reasons = Counter(c["stop_reason"] for c in summary.get("cells", []) if c.get("stop_reason"))
+    lines += [f"stopped: {reason} ({n} run{'s' if n > 1 else ''})" for reason, n in
+              reasons.most_common()]  # fmt: skip
+    warnings = summary.get("warnings", [])
+    lines += [f"warning: {w}" for w in warnings[:SHOWN_WARNINGS]]
+    if len(warnings) > SHOWN_WARNINGS:
+        lines.append(f"({len(warnings) - SHOWN_WARNINGS} more warnings in the report)")
     return "\n".join(lines)
 
 

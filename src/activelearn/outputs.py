@@ -45,12 +45,14 @@ def pool_outputs(
 ) -> ModelOutputs:
     """Lazy outputs for pool positions ``candidates``, as ``strategy`` will read them."""
     source = PoolOutputs(loop, strategy, candidates)
-    return ModelOutputs(
+    outputs = ModelOutputs(
         classes=loop.pool.classes,
         size=len(candidates),
         ids=loop.pool.ids[candidates],
         source=source,
     )
+    outputs.n_labeled = len(loop.pool.labeled_indices)
+    return outputs
 
 
 class PoolOutputs:

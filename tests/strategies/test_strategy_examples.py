@@ -346,3 +346,17 @@ def test_mean_knn_distance_matches_scikit_learn() -> None:
     np.testing.assert_allclose(
         mean_knn_distance(X, 5, block=16), distances[:, 1:].mean(1), rtol=1e-4
     )
+
+
+def test_auto_mixes_in_random_picks_until_the_warm_up_is_over():
+    p1 = np.linspace(0.01, 0.99, 200)
+    outputs = ModelOutputs(probabilities=np.column_stack([1 - p1, p1]), classes=np.array([0, 1]))
+    strategy = make_strategy("auto", warmup=300)
+    outputs.n_labeled = 100
+    young = strategy.query(outputs, 20, np.random.default_rng(0))
+    assert np.isnan(young.scores).sum() == 10 and "warm-up (100 of 300 labels)" in young.notes[-1]
+    outputs.n_labeled = 300
+    grown = strategy.query(outputs, 20, np.random.default_rng(0))
+    margin = make_strategy("margin").query(outputs, 20, np.random.default_rng(0))
+    np.testing.assert_array_equal(grown.indices, margin.indices)
+    assert make_strategy("auto").query(outputs, 5, np.random.default_rng(0)).notes == ()  # 200

@@ -119,6 +119,7 @@ class ModelOutputs:
         self._validated: set[str] = set()
         self.classes = classes
         self.ids = ids
+        self.n_labeled: int | None = None  # how many items are labeled (the loop sets it)
         self._source = source
         self._rows = rows
         if source is not None and rows is None and size is not None:
@@ -187,6 +188,7 @@ class ModelOutputs:
             rows=None if self._rows is None else self._rows[indices],
         )
         out._validated = set(self._validated)
+        out.n_labeled = self.n_labeled
         return out
 
     def chunks(self, requires: frozenset[str]) -> Iterator[ModelOutputs]:

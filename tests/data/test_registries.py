@@ -81,3 +81,12 @@ def test_torch_mlp_learner_gets_shape_and_classes():
     probabilities = model.fit(data.X, data.labels).predict_proba(data.X)
     assert probabilities.shape == (300, 3)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.skipif(not Path(FASHION_MNIST_DIR).exists(), reason="Fashion-MNIST not installed")
+def test_fashion_mnist_keeps_only_the_classes_asked_for():
+    two = load_dataset({"name": "fashion_mnist", "params": {"classes": [0, 6], "test_limit": 400}})
+    assert two.data.classes.tolist() == [0, 6] and set(two.test.labels.tolist()) == {0, 6}
+    assert len(two.data) == 12_000
+    with pytest.raises(ConfigError, match="none of the classes"):
+        load_dataset({"name": "fashion_mnist", "params": {"classes": [42]}})

@@ -143,16 +143,29 @@ def digits() -> LoadedData:
 
 
 @dataset("fashion_mnist")
-def fashion_mnist(path: str = FASHION_MNIST_DIR, flatten: bool = True) -> LoadedData:
+def fashion_mnist(
+    path: str = FASHION_MNIST_DIR, flatten: bool = True, classes: list[Any] | None = None
+) -> LoadedData:
     """Fashion-MNIST (60k train, 10k test), from the IDX files (Debian: dataset-fashion-mnist).
 
     Pixels become float32 in [0, 1] after the limits; ``flatten=false`` keeps
-    N x 1 x 28 x 28 for convolutional learners.
+    N x 1 x 28 x 28 for convolutional learners. ``classes`` keeps only those
+    (e.g. [0, 6], T-shirt/top vs shirt: a two-class task as hard as cats vs dogs).
     """
     from activelearn.data.fashion_mnist import load_fashion_mnist
 
     train, test = load_fashion_mnist(path)
+    if classes is not None:
+        train, test = (_only(part, classes) for part in (train, test))
     return _images(train, test, (1, 28, 28), flatten, f"Fashion-MNIST from {path}")
+
+
+def _only(data: Dataset, classes: list[Any]) -> Dataset:
+    keep = np.flatnonzero(np.isin(data.labels, classes))
+    if not len(keep):
+        raise ConfigError(f"none of the classes {classes} are in the data")
+    part = data.take(keep)
+    return Dataset(part.X, part.labels, part.ids, np.asarray(sorted(classes)), part.raw)
 
 
 @dataset("cifar10")

@@ -95,19 +95,51 @@ def test_simulate_command_labels_through_a_live_server(tmp_path, table, capsys):
 
 
 @pytest.mark.parametrize(
-    ("strategy", "message"),
+    ("flags", "message"),
     [
-        ("nope", "unknown strategy 'nope'; available: "),
-        ("coreset", "needs ['embeddings', 'labeled_embeddings'], which the labeling server"),
+        (["--strategy", "nope"], "unknown strategy 'nope'; available: "),
+        (["--learner", "nope"], "unknown learner 'nope'; available: "),
+        (["--strategy", "coreset"], "it needs embeddings, which neither features 'none' nor "
+         "learner 'tfidf_logreg' give: use dense features (--features minilm"),
+        (["--strategy", "bald", "--learner", "logistic_regression"],
+         "it needs Monte-Carlo samples, which learner 'logistic_regression' does not give"),
+        (["--strategy", "ratio", "--heldout-fraction", "0"],
+         "it reads the model's errors on the held-out set, and this project holds none"),
+        (["--learner", "logistic_regression", "--features", "none"],
+         "learner 'logistic_regression' cannot read raw texts"),
+        (["--features", "efficientnet_lite0", "--learner", "logistic_regression"],
+         "featurizer 'efficientnet_lite0' reads images, and this project holds texts"),
     ],
-)
-def test_create_refuses_a_strategy_the_server_cannot_run(
-    tmp_path, table, capsys, strategy, message
+)  # fmt: skip
+def test_create_refuses_a_model_that_cannot_work_with_the_reason_and_the_alternatives(
+    tmp_path, table, capsys, flags, message
 ):
-    assert _create(tmp_path, table, "--strategy", strategy) == 2
+    assert _create(tmp_path, table, *flags) == 2
     err = capsys.readouterr().err
-    assert message in err and "least_confidence" in err
+    assert message in err, err
+    if "cannot run with" in err:
+        assert "Strategies this learner and these features support: " in err
+        assert "least_confidence" in err.split("support: ")[1]
     assert not (tmp_path / "proj" / "labels.db").exists()
+
+
+def test_create_takes_the_model_from_flags_and_the_project_toml(tmp_path, table, capsys):
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "project.toml").write_text(
+        'learner = { name = "committee", n_members = 3 }\nfeatures = "tfidf"\n'
+        'strategy = "vote_entropy"\nretrain_every = 7\nbudget = 12\n'
+    )
+    assert _create(tmp_path, table, "--retrain-every", "9") == 0
+    assert "model: learner committee, features tfidf, strategy vote_entropy" in (
+        capsys.readouterr().out
+    )
+    info = Store.open(folder).project()
+    assert info.strategy == "vote_entropy" and info.budget == 12
+    assert info.settings["learner"] == {"name": "committee", "params": {"n_members": 3}}
+    assert info.settings["features"] == {"name": "tfidf", "params": {}}
+    assert info.settings["retrain_every"] == 9  # the flag wins over the file
+    assert info.settings["kind"] == "text"
 
 
 def test_serve_prints_its_links_and_keeps_tokens_out_of_its_log(tmp_path, table):

@@ -22,7 +22,7 @@ def test_open_twice_runs_migrations_once_and_keeps_data(tmp_path, store, project
     assert again.project().name == "demo"
     with sqlite3.connect(tmp_path / "project" / "labels.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
 
 
 def test_tokens_are_random_and_stored_hashed(tmp_path, store, project):
@@ -213,10 +213,10 @@ def test_image_paths_must_stay_inside_the_project_folder(store, project):
 
 
 def test_ranks_put_items_at_the_head_of_the_queue(store, project, alice):
-    pool = store.open_pool_items(project.id)
-    wanted = [pool[-1][0], pool[-2][0]]
-    store.set_ranks(project.id, 1, wanted, n_labels=0)
-    texts = {item_id: text for item_id, text in pool}
+    pool = store.open_items(project.id)
+    wanted = [pool[-1].item_id, pool[-2].item_id]
+    store.set_ranks(project.id, 1, wanted, n_labels=0, scores=[0.9, 0.8])
+    texts = {item.item_id: item.text for item in pool}
     first, _ = store.next_item(alice)
     assert first.text == texts[wanted[0]]
 

@@ -232,7 +232,7 @@ def create_app(
             has_image=item.image is not None,
             meta=item.meta,
             lease_expires=item.lease_expires,
-            prediction=trainer.predict(item.text),
+            prediction=trainer.predict(item.id),
         )
 
     def answer(record: LabelRecord) -> AnswerOut:

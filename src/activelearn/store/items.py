@@ -32,12 +32,19 @@ class ItemsMixin(StoreBase):
         labels: Sequence[Any] | None = None,
         meta: Sequence[dict[str, Any] | None] | None = None,
         priority: int = 0,
+        split: str | None = None,
     ) -> list[str]:
         """Add items (ids default to their positions counted from the items already there).
 
         Returns the external ids. Labels given here are stored as answers of
-        the ``import`` annotator.
+        the ``import`` annotator. ``split`` puts every item in the training
+        pool or the held-out set; by default a random ``heldout_fraction``
+        is held out. Items a loop asked for go to the pool (``split="pool"``):
+        the loop chose them to learn from, and a random draw would quietly
+        turn some into evaluation items it never gets.
         """
+        if split not in (None, POOL, HELDOUT):
+            raise DataError(f"split must be {POOL!r} or {HELDOUT!r}, got {split!r}")
         n = len(texts if texts is not None else images or [])
         if n == 0:
             raise DataError("no items given: pass texts or images")
@@ -60,6 +67,8 @@ class ItemsMixin(StoreBase):
                 raise DataError("item ids must be unique")
             _refuse_nul(keys, texts, images)
             heldout = rng.random(n) < info.settings["heldout_fraction"]
+            if split is not None:
+                heldout[:] = split == HELDOUT
             ranks = start + rng.permutation(n)
             rows = [
                 Item(

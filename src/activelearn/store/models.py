@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -80,6 +81,11 @@ class Item(Base):
     # Higher priority first (items a running loop asked for), then lower rank.
     priority: Mapped[int] = mapped_column(Integer, default=0)
     rank: Mapped[float] = mapped_column(Float, default=0.0)
+    # The strategy's score and the model version whose query ranked the item (None: unranked).
+    score: Mapped[float | None] = mapped_column(Float)
+    ranked_by: Mapped[int | None] = mapped_column(Integer)
+    # Answers the item needs: 2 for the overlap share (two annotators, then agreement).
+    needed: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 # The queue's order, so "next item" reads one index entry instead of sorting the pool.
@@ -121,6 +127,10 @@ class Label(Base):
     model_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[float] = mapped_column(Float)
     undone_at: Mapped[float | None] = mapped_column(Float)
+    # The correction (or settled conflict) that replaced this answer; an undone answer the
+    # annotator took back has none. ``corrected``: this row is an admin's correction.
+    replaced_by: Mapped[int | None] = mapped_column(Integer)
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Lease(Base):

@@ -14,3 +14,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "rerank_size": 2000,  # queue positions re-ranked by the strategy after each retrain
     "seed": 0,
 }
+# What the project's model is made of (see activelearn.server.recipe, which checks them):
+# "kind" (text or image), "learner" and "features" (registry specs), "strategy_params".
+# The store keeps them as given; it knows no registry.
+RECIPE_SETTINGS = ("kind", "learner", "features", "strategy_params")

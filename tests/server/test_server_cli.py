@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 
 import httpx
@@ -161,3 +162,44 @@ def test_serve_without_a_project_says_how_to_make_one(tmp_path, capsys):
     assert main(["serve", str(tmp_path / "missing")]) == 2
     assert "no labeling project in" in capsys.readouterr().err
     assert not (tmp_path / "missing").exists()  # nothing created on the way
+
+
+def test_status_json_has_progress_annotators_and_every_version_with_its_metrics(
+    tmp_path, table, capsys
+):
+    from activelearn.server.trainer import Trainer
+
+    _create(tmp_path, table, "--heldout-fraction", "0.3", "--min-heldout", "2")
+    folder = str(tmp_path / "proj")
+    capsys.readouterr()
+    assert main(["project", "status", folder, "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert before["versions"] == [] and before["first_model"].startswith("no model yet")
+    store = Store.open(folder)
+    info = store.project()
+    tokens = dict(line.split() for line in (tmp_path / "tokens.txt").read_text().splitlines())
+    alice = store.authenticate(tokens["alice"])
+    truth = dict(zip([f"r{i}" for i in range(30)], table[1], strict=True))
+    for n in range(22):
+        item, _ = store.next_item(alice)
+        kind = "skip" if n == 0 else "flag" if n == 1 else "label"
+        store.submit(alice, item.id, f"s{n}", kind=kind, value=truth[item.id] if kind == "label"
+                     else None)  # fmt: skip
+    assert Trainer(store, info.id, isolate=False).train_once() == 1
+    assert main(["project", "status", folder, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["progress"]["labeled"] == 20 and report["first_model"] is None
+    people = {p["name"]: p for p in report["annotators"]}
+    assert people["alice"] | {"heldout": 0} == {
+        "name": "alice", "admin": False, "labels": 20, "heldout": 0, "skips": 1, "flags": 1,
+        "undone": 0,
+    }  # fmt: skip
+    assert people["alice"]["heldout"] == report["progress"]["heldout_labeled"]
+    assert people["carol"]["admin"] and people["carol"]["labels"] == 0
+    (version,) = report["versions"]
+    assert version["state"] == "ready" and version["n_train"] + version["n_heldout"] == 20
+    assert set(version["class_f1"]) == {"neg", "pos"}
+    for key in ("accuracy", "macro_f1", "fp", "fn", "seconds"):
+        assert version[key] is not None
+    assert main(["project", "status", folder]) == 0
+    assert "alice: 20 labels" in capsys.readouterr().out

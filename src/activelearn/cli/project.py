@@ -108,8 +108,9 @@ def register(subparsers: Any) -> None:
     export.add_argument("--db")
     export.set_defaults(func=export_project)
 
-    status = commands.add_parser("status", help="progress and model versions")
+    status = commands.add_parser("status", help="progress, annotators and model versions")
     status.add_argument("folder")
+    status.add_argument("--json", action="store_true", help="one JSON document, for scripts")
     status.add_argument("--project")
     status.add_argument("--db")
     status.set_defaults(func=show_status)
@@ -200,20 +201,34 @@ def export_project(args: argparse.Namespace) -> int:
 
 
 def show_status(args: argparse.Namespace) -> int:
+    from activelearn.server.report import status_report
+
     store = _open(args)
     info = store.project(args.project)
-    print(json.dumps(store.progress(info.id), indent=1))
-    versions = store.versions(info.id)
-    if not any(v["status"] == "ready" for v in versions):
-        print(store.readiness(info.id).explain())
-    for version in versions:
-        metrics = version["metrics"] or {}
+    report = status_report(store, info)
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    print(f"project {info.name!r}: {report['model']}")
+    print(json.dumps(report["progress"], indent=1))
+    if report["first_model"]:
+        print(report["first_model"])
+    for person in report["annotators"]:
+        print(f"  {person['name']}{' (admin)' if person['admin'] else ''}: "
+              f"{person['labels']} labels ({person['heldout']} held-out), {person['skips']} "
+              f"skips, {person['flags']} flags, {person['undone']} undone")  # fmt: skip
+    for version in report["versions"]:
         print(
-            f"v{version['version']}: {version['status']:8} train={version['n_train']} "
-            f"heldout={version['n_heldout']} accuracy={metrics.get('accuracy')} "
-            f"{version['error'] or ''}"
+            f"v{version['version']}: {version['state']:8} train={version['n_train']} "
+            f"heldout={version['n_heldout']} accuracy={_num(version['accuracy'])} "
+            f"macro-F1={_num(version['macro_f1'])} FP={version['fp']} FN={version['fn']} "
+            f"{version['error'] or ''}".rstrip()
         )
     return 0
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _print_token(name: str, token: str, admin: bool) -> None:

@@ -114,6 +114,50 @@ class AnswersMixin(StoreBase):
             "mine": mine,
         }
 
+    def annotator_counts(self, project_id: int) -> list[dict[str, Any]]:
+        """Per person: live labels (held-out among them), skips, flags and answers taken back.
+
+        Every annotator is listed, also those who have not answered yet; the
+        ``import`` annotator holds the labels a file brought in.
+        """
+        with self.read() as session:
+            people = session.execute(
+                select(Annotator.id, Annotator.name, Annotator.is_admin)
+                .where(Annotator.project_id == project_id)
+                .order_by(Annotator.id)
+            ).all()
+            rows = session.execute(
+                select(
+                    Label.annotator_id,
+                    Label.kind,
+                    Item.split,
+                    Label.undone_at.is_not(None) & Label.replaced_by.is_(None),
+                    func.count(),
+                )  # fmt: skip
+                .join(Item, Label.item_id == Item.id)
+                .where(Label.project_id == project_id)
+                .group_by(
+                    Label.annotator_id,
+                    Label.kind,
+                    Item.split,
+                    Label.undone_at.is_not(None) & Label.replaced_by.is_(None),
+                )  # fmt: skip
+            ).all()
+        counts: dict[int, Counter[str]] = {pid: Counter() for pid, _, _ in people}
+        for annotator_id, kind, split, taken_back, n in rows:
+            tally = counts[annotator_id]
+            if taken_back:
+                tally["undone"] += n
+                continue
+            tally[{LABEL: "labels", FLAG: "flags"}.get(kind, f"{kind}s")] += n
+            if kind == LABEL and split == HELDOUT:
+                tally["heldout"] += n
+        keys = ("labels", "heldout", "skips", "flags", "undone")
+        return [
+            {"name": name, "admin": bool(admin), **{k: counts[pid][k] for k in keys}}
+            for pid, name, admin in people
+        ]
+
     def readiness(self, project_id: int) -> Readiness:
         """The counts that decide when the first model trains (see :class:`Readiness`)."""
         settings = self.project_info(project_id).settings

@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from activelearn.server.admin import add_admin_routes
 from activelearn.server.trainer import Trainer
 from activelearn.store.errors import Forbidden, InvalidInput, NotFound, StoreError
 from activelearn.store.export import FORMATS, export_labels
@@ -336,7 +337,7 @@ def create_app(
                 "version": v["version"],
                 "n_train": v["n_train"],
                 "n_heldout": v["n_heldout"],
-                **{k: v["metrics"].get(k) for k in ("accuracy", "f1", "fp", "fn")},
+                **{k: v["metrics"].get(k) for k in ("accuracy", "f1", "macro_f1", "fp", "fn")},
             }
             for v in store.versions(project_id)
             if v["status"] == "ready" and v["metrics"]
@@ -373,6 +374,8 @@ def create_app(
         if not path.is_file():
             raise NotFound(f"the image of item {item_id!r} is missing from the project folder")
         return FileResponse(path, media_type=mimetypes.guess_type(path.name)[0])
+
+    add_admin_routes(app, store, project_id, trainer, admin)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

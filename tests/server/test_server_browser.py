@@ -262,3 +262,31 @@ def test_the_admin_view_trains_plots_previews_and_exports(tmp_path, browser):
         assert annotator.is_hidden("#admin")
         annotator.close()
     assert blocked == []
+
+
+def test_an_admin_sees_agreement_and_settles_a_conflict_in_the_page(tmp_path, browser):
+    project = new_project(tmp_path / "p", n=20, heldout_fraction=0.0, overlap=1.0)
+    alice, bob = (project.store.authenticate(project.tokens[n]) for n in ("alice", "bob"))
+    for n, (a, b) in enumerate([("pos", "pos"), ("neg", "neg"), ("pos", "neg")]):
+        item, _ = project.store.next_item(alice)
+        project.store.submit(alice, item.id, f"a{n}", value=a)
+        assert project.store.next_item(bob)[0].id == item.id
+        project.store.submit(bob, item.id, f"b{n}", value=b)
+    disputed = item.id
+    with live_server(project.store.folder) as (url, _process):
+        page = browser.new_page(bypass_csp=True)
+        page.goto(f"{url}/#token={project.tokens['admin']}")
+        page.wait_for_function(
+            "document.getElementById('agreement-summary').textContent.includes('kappa')"
+        )
+        summary = page.text_content("#agreement-summary")
+        assert summary.startswith("3 items answered twice by 2 annotators: 67% agree")
+        assert "alice + bob" in page.text_content("#agreement-pairs")
+        conflict = page.locator(f"#conflicts li[data-item-id='{disputed}']")
+        assert "alice: pos, bob: neg" in conflict.text_content()
+        conflict.locator("button", has_text="neg").click()
+        page.wait_for_function("document.getElementById('conflicts').textContent === 'none'")
+        assert f"settled {disputed} as neg" in page.text_content("#admin-message")
+        page.close()
+    (row,) = [r for r in project.store.export_rows(project.info.id) if r["id"] == disputed]
+    assert (row["label"], row["annotator"], row["review"]) == ("neg", "admin", "settled")

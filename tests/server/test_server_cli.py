@@ -191,8 +191,8 @@ def test_status_json_has_progress_annotators_and_every_version_with_its_metrics(
     assert report["progress"]["labeled"] == 20 and report["first_model"] is None
     people = {p["name"]: p for p in report["annotators"]}
     assert people["alice"] | {"heldout": 0} == {
-        "name": "alice", "admin": False, "labels": 20, "heldout": 0, "skips": 1, "flags": 1,
-        "undone": 0,
+        "name": "alice", "admin": False, "labels": 20, "heldout": 0, "seconds": 0, "skips": 1,
+        "flags": 1, "undone": 0,
     }  # fmt: skip
     assert people["alice"]["heldout"] == report["progress"]["heldout_labeled"]
     assert people["carol"]["admin"] and people["carol"]["labels"] == 0

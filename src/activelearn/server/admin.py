@@ -1,4 +1,4 @@
-"""The admin's routes: the project at a glance (people, versions, the queue's head).
+"""The admin's routes: the project at a glance (people, versions, the queue's head, review).
 
 Everything here needs an admin token (403 for annotators, 401 without a
 token): who labeled how much and how the queue is ordered is for the person
@@ -14,6 +14,8 @@ from activelearn.server.report import status_report
 from activelearn.server.trainer import Trainer
 from activelearn.store.records import AnnotatorInfo
 from activelearn.store.store import Store
+
+MAX_CONFLICTS = 50  # listed in the overview; /api/admin/conflicts has them all
 
 
 def add_admin_routes(
@@ -32,4 +34,18 @@ def add_admin_routes(
             **status_report(store, info),
             "state": trainer.status(),
             "queue": store.queue_preview(project_id, queue),
+            "agreement": store.agreement(project_id),
+            "conflicts": store.conflicts(project_id)[:MAX_CONFLICTS],
         }
+
+    @app.get("/api/admin/conflicts", tags=["admin"])
+    def conflicts(_who: Admin) -> list[dict[str, Any]]:
+        """Overlap items whose two answers differ: settle each with POST /api/corrections
+        (the settled label trains the model and is what export writes)."""
+        return store.conflicts(project_id)
+
+    @app.get("/api/admin/agreement", tags=["admin"])
+    def agreement(_who: Admin) -> dict[str, Any]:
+        """Agreement on the overlap items: overall (share, Cohen's kappa, Krippendorff's
+        alpha), per pair of annotators and per class."""
+        return store.agreement(project_id)

@@ -3,7 +3,10 @@
 Columns: ``id``, ``text``, ``image``, ``label``, ``annotator``, ``time``
 (ISO 8601, UTC), ``model_version`` (the model whose prediction the person
 saw), ``split`` (``pool`` or ``heldout``), ``flagged``, ``note``, ``meta``
-(JSON text). ``id`` and ``label`` are the columns the loop's
+(JSON text), ``review`` (``single``, ``pending``, ``agreed``, ``conflict``,
+``settled``, ``corrected``) and ``answers`` (JSON text: every annotator's raw
+answer). ``label`` is the settled label of an overlap item, empty while its
+two answers conflict. ``id`` and ``label`` are the columns the loop's
 :class:`~activelearn.oracles.FileOracle` reads, so an export can answer a
 file-oracle batch directly.
 
@@ -30,7 +33,7 @@ from activelearn.store.store import Store
 
 COLUMNS = [
     "id", "text", "image", "label", "annotator", "time", "model_version", "split", "flagged",
-    "note", "meta",
+    "note", "meta", "review", "answers",
 ]  # fmt: skip
 FORMATS = ("csv", "jsonl", "parquet")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -67,6 +70,7 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     out["time"] = dt.datetime.fromtimestamp(row["time"], dt.timezone.utc).isoformat()
     out["meta"] = None if row["meta"] is None else json.dumps(row["meta"], ensure_ascii=False)
+    out["answers"] = json.dumps(row["answers"], ensure_ascii=False)
     return out
 
 

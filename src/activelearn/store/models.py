@@ -26,10 +26,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Kinds of annotation rows: a label carries a class; skip and flag carry none.
-LABEL, SKIP, FLAG = "label", "skip", "flag"
-# Item states kept on the item itself so the queue query needs no anti-join.
-OPEN, LABELED, FLAGGED = "open", "labeled", "flagged"
+# Kinds of annotation rows: a label carries a class; skip and flag carry none. A second
+# opinion (on an overlap item) carries a class too, from a second annotator.
+LABEL, SKIP, FLAG, SECOND = "label", "skip", "flag", "second"
+# Item states kept on the item itself so the queue query needs no anti-join. An overlap
+# item is in review between its first and second answer, and in conflict when they differ
+# (until an admin settles it).
+OPEN, LABELED, FLAGGED, REVIEW, CONFLICT = "open", "labeled", "flagged", "review", "conflict"
+ANSWERED = (LABELED, REVIEW, CONFLICT)  # states of items that hold a live label
+TRAINABLE = (LABELED, REVIEW)  # a conflict trains nothing until it is settled
 # Items used to train the model, and items set aside to evaluate it.
 POOL, HELDOUT = "pool", "heldout"
 # Model version states.

@@ -4,12 +4,14 @@
 module: :mod:`.database` (opening, transactions), :mod:`.projects`,
 :mod:`.tokens` (annotators), :mod:`.items`, :mod:`.queue` (leases and
 answers), :mod:`.answers` (reading them), :mod:`.versions` (what the
-trainer reads and writes) and :mod:`.preview` (the queue's head, for
-admins). The names callers import from here stay here.
+trainer reads and writes), :mod:`.preview` (the queue's head, for
+admins) and :mod:`.agreement` (overlap items: agreement and conflicts).
+The names callers import from here stay here.
 """
 
 from __future__ import annotations
 
+from activelearn.store.agreement import AgreementMixin
 from activelearn.store.answers import AnswersMixin
 from activelearn.store.database import DB_FILE
 from activelearn.store.preview import PreviewMixin
@@ -40,7 +42,15 @@ __all__ = [
 ]
 
 
-class Store(ProjectsMixin, TokensMixin, QueueMixin, AnswersMixin, VersionsMixin, PreviewMixin):
+class Store(
+    ProjectsMixin,
+    TokensMixin,
+    QueueMixin,
+    AnswersMixin,
+    VersionsMixin,
+    PreviewMixin,
+    AgreementMixin,
+):
     """A label store bound to a project folder (images live there) and a database.
 
     Use :meth:`open`; it creates the database if needed and runs the migrations.

@@ -21,6 +21,7 @@ from activelearn.store.models import (
     OPEN,
     POOL,
     READY,
+    TRAINABLE,
     TRAINING,
     Item,
     Label,
@@ -34,7 +35,11 @@ class VersionsMixin(StoreBase):
     def training_rows(
         self, project_id: int, label_ids: Sequence[int] | None = None
     ) -> list[TrainingRow]:
-        """Labels with their items' texts or images: the live ones, or exactly ``label_ids``."""
+        """Labels with their items' texts or images: the live ones, or exactly ``label_ids``.
+
+        Live ones leave out items in conflict (two annotators disagree and no
+        admin has settled it yet): the settled label is what trains.
+        """
         query = (
             select(Label.id, Item.id, Item.text, Label.value, Item.split, Item.image)
             .join(Item, Label.item_id == Item.id)
@@ -43,7 +48,8 @@ class VersionsMixin(StoreBase):
         )
         with self.read() as session:
             if label_ids is None:
-                rows = session.execute(query.where(Label.undone_at.is_(None))).all()
+                live = query.where(Label.undone_at.is_(None), Item.state.in_(TRAINABLE))
+                rows = session.execute(live).all()
             else:
                 rows = []
                 for chunk in chunks(sorted(label_ids), 500):

@@ -1,5 +1,5 @@
 // The admin view: exports, "train now", people, the learning curve by version, per-class F1,
-// the queue's head with why each item is there, and the conflicts to settle.
+// the queue's head with why each item is there, agreement, and the conflicts to settle.
 // Loaded before app.js and called from it once the token turns out to be an admin's; it
 // uses app.js's helpers ($, api, svg, readable). User data only ever goes in textContent.
 "use strict";
@@ -60,6 +60,8 @@ async function refreshAdmin() {
   $("class-version").textContent = last ? `(v${last.version})` : "(no model yet)";
   fillTable($("class-metrics"), ["class", "F1"],
     last ? Object.entries(last.class_f1 || {}).map(([c, f]) => [c, f.toFixed(3)]) : []);
+  renderAgreement(o.agreement);
+  renderConflicts(o.conflicts, o.classes);
   fillTable($("queue-preview"), ["#", "item", "why"], o.queue.map((q) => [
     `${q.split === "heldout" ? "h" : ""}${q.position}`,
     q.text ? `${q.id}: ${readable(q.text)}` : q.id, q.why]));
@@ -107,4 +109,45 @@ function renderVersionCurve(points) {
       `v${p.version}`));
   }
   chart.replaceChildren(...nodes);
+}
+
+const num = (v, digits = 2) => (typeof v === "number" ? v.toFixed(digits) : "–");
+
+function renderAgreement(a) {
+  $("agreement-summary").textContent = a.items
+    ? `${a.items} items answered twice by ${a.annotators} annotators: ` +
+      `${num(a.agreement * 100, 0)}% agree · Cohen's kappa ${num(a.kappa)} · ` +
+      `Krippendorff's alpha ${num(a.alpha)}`
+    : "no item has two answers yet (set --overlap to serve a share of items twice)";
+  fillTable($("agreement-pairs"), ["annotators", "items", "agree", "kappa"],
+    a.pairs.map((p) => [p.annotators.join(" + "), p.items, `${num(p.agreement * 100, 0)}%`,
+      num(p.kappa)]));
+  fillTable($("agreement-classes"), ["class", "items", "kappa"],
+    a.items ? Object.entries(a.classes).map(([c, v]) => [c, v.items, num(v.kappa)]) : []);
+}
+
+// One button per class settles a conflict: an admin's correction, which is what trains.
+function renderConflicts(conflicts, classes) {
+  $("conflicts").replaceChildren(...conflicts.map((c) => {
+    const li = document.createElement("li");
+    li.dataset.itemId = c.id;
+    const said = c.answers.map((a) => `${a.annotator}: ${a.label}`).join(", ");
+    const words = c.text ? ` (“${readable(c.text).slice(0, 120)}”)` : "";
+    li.append(`${c.id}${words} — ${said} — settle as `);
+    for (const label of classes) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.addEventListener("click", () => adminAct(async () => {
+        await api("POST", "/api/corrections", {
+          submission_id: newId(), item_id: c.id, label, note: `settled conflict (${said})`,
+        });
+        return `settled ${c.id} as ${label}`;
+      }));
+      li.append(button, " ");
+    }
+    return li;
+  }));
+  if (!conflicts.length) $("conflicts").append(Object.assign(document.createElement("li"),
+    { textContent: "none" }));
 }

@@ -228,6 +228,11 @@ def test_export_is_for_admins(client, project):
     assert '"label": "pos"' in response.text
     bad = client.get("/api/export?format=xml", headers=project.headers("admin"))
     assert bad.status_code == 422
+    studio = client.get("/api/export?format=label-studio", headers=project.headers("admin"))
+    assert studio.headers["content-disposition"] == 'attachment; filename="labels.json"'
+    (task,) = studio.json()
+    assert task["data"]["activelearn_id"] == item["id"]
+    assert task["annotations"][0]["result"][0]["value"] == {"choices": ["pos"]}
 
 
 def test_images_only_from_inside_the_project_folder(client, project, tmp_path):

@@ -52,6 +52,7 @@ def register(subparsers: Any) -> None:
     source.add_argument("--data", help="CSV/TSV/JSONL/Parquet file of texts (or image paths)")
     source.add_argument("--images", help="folder of JPEG/PNG/WebP images, at any depth")
     source.add_argument("--imdb", help="aclImdb archive or folder (demo data)")
+    source.add_argument("--label-studio", help="a Label Studio tasks JSON (texts or images)")
     create.add_argument("--text-column", default="text")
     create.add_argument(
         "--image-column", help="the table's column of image paths (relative to the table)"
@@ -100,10 +101,13 @@ def register(subparsers: Any) -> None:
     token.add_argument("--db")
     token.set_defaults(func=issue_token)
 
-    export = commands.add_parser("export", help="write the labels to CSV, JSONL or Parquet")
+    export = commands.add_parser(
+        "export", help="write the labels to CSV, JSONL, Parquet or Label Studio JSON"
+    )
     export.add_argument("folder")
     export.add_argument("output")
-    export.add_argument("--format", choices=["csv", "jsonl", "parquet"])
+    export.add_argument("--format", choices=["csv", "jsonl", "parquet", "label-studio"],
+                        help="default: from the extension (.json: label-studio)")  # fmt: skip
     export.add_argument("--project")
     export.add_argument("--db")
     export.set_defaults(func=export_project)
@@ -133,7 +137,7 @@ def create_project(args: argparse.Namespace) -> int:
     config = _config(args)
     settings = {key: _pick(args, config, key, default) for key, default in
                 DEFAULT_SETTINGS.items()}  # fmt: skip
-    kind = "image" if args.images or args.image_column else "text"
+    kind = _kind(args)
     features = args.features or config.get("features", "default")
     recipe = choose(
         kind, learner=args.learner or config.get("learner"), features=features,
@@ -252,6 +256,17 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"{path}: unknown keys {unknown}; known: {', '.join(known)}")
     return data
+
+
+def _kind(args: argparse.Namespace) -> str:
+    """Texts or images, known before any item is read (the model is checked first)."""
+    if args.images or args.image_column:
+        return "image"
+    if args.label_studio:
+        from activelearn.store.labelstudio import read_tasks
+
+        return read_tasks(args.label_studio, text_key=args.text_column).kind
+    return "text"
 
 
 def _pick(args: argparse.Namespace, config: dict[str, Any], key: str, default: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Where a new project's items come from: a table, the IMDB archive, an image folder.
+"""Where a new project's items come from: a table, an image folder, a Label Studio tasks
+file, the IMDB archive.
 
 Each source gives the same thing (:class:`Source`): the items (texts, or
 image files with the folder they are relative to), their ids, the labels to
@@ -39,6 +40,8 @@ def load_source(args: argparse.Namespace) -> Source:
     declared = args.classes.split(",") if args.classes else None
     if args.images:
         source = _image_folder(args.images, args.keep_labels, declared)
+    elif args.label_studio:
+        source = _label_studio(args, declared)
     elif args.imdb:
         source = _imdb(args)
     else:
@@ -90,6 +93,32 @@ def _image_folder(folder: str, keep_labels: bool, declared: list[str] | None) ->
             notes += f" ({loose} images outside any class folder stay unlabeled)"
     return Source("image", found, images=found, image_root=root, labels=labels,
                   classes=classes, notes=notes)  # fmt: skip
+
+
+def _label_studio(args: argparse.Namespace, declared: list[str] | None) -> Source:
+    """Tasks with a text or an image each; their annotations' choices with --keep-labels."""
+    from activelearn.store.labelstudio import read_tasks
+
+    tasks = read_tasks(args.label_studio, text_key=args.text_column,
+                       image_key=args.image_column)  # fmt: skip
+    notes = f"{len(tasks.ids)} Label Studio tasks ({tasks.kind}s)"
+    labels = None
+    if args.keep_labels:
+        labels = tasks.labels
+        notes += f"; {sum(v is not None for v in labels)} labels from their annotations"
+        if tasks.disagreements:
+            notes += (f"; {tasks.disagreements} tasks whose annotations disagree stay "
+                      "unlabeled")  # fmt: skip
+        unknown = sorted({v for v in labels if v is not None} - set(declared or tasks.classes))
+        if unknown:
+            raise ConfigError(f"annotations hold {unknown}, which are not among --classes")
+    classes = declared or tasks.classes or None
+    root = Path(args.label_studio).expanduser().resolve().parent
+    if tasks.kind == "image":
+        return Source("image", tasks.ids, images=tasks.items, image_root=root, labels=labels,
+                      classes=classes, notes=notes)  # fmt: skip
+    return Source("text", tasks.ids, texts=tasks.items, labels=labels, classes=classes,
+                  notes=notes)  # fmt: skip
 
 
 def _imdb(args: argparse.Namespace) -> Source:

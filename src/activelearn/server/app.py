@@ -29,7 +29,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from activelearn.server.admin import add_admin_routes
 from activelearn.server.trainer import Trainer
 from activelearn.store.errors import Forbidden, InvalidInput, NotFound, StoreError
-from activelearn.store.export import FORMATS, export_labels
+from activelearn.store.export import FORMATS, SUFFIXES, export_labels
 from activelearn.store.models import FLAG, LABEL, SKIP
 from activelearn.store.store import AnnotatorInfo, ItemView, LabelRecord, Store
 
@@ -348,16 +348,19 @@ def create_app(
         _who: Admin,
         fmt: Annotated[str, Query(alias="format", pattern=f"^({'|'.join(FORMATS)})$")] = "csv",
     ) -> Response:
-        """All live labels and flags as CSV, JSON Lines or Parquet (admin only)."""
+        """All live labels and flags as CSV, JSON Lines, Parquet or Label Studio tasks
+        (admin only)."""
+        name = f"labels.{SUFFIXES.get(fmt, fmt)}"
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"labels.{fmt}"
+            path = Path(tmp) / name
             export_labels(store, project_id, path, fmt)
             content = path.read_bytes()
-        media = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+        media = {"csv": "text/csv", "jsonl": "application/x-ndjson",
+                 "label-studio": "application/json"}  # fmt: skip
         return Response(
             content,
             media_type=media.get(fmt, "application/octet-stream"),
-            headers={"content-disposition": f'attachment; filename="labels.{fmt}"'},
+            headers={"content-disposition": f'attachment; filename="{name}"'},
         )
 
     @app.get("/api/image", tags=["labeling"])

@@ -67,7 +67,8 @@ class QueueMixin(StoreBase):
         info = self.project_info(annotator.project_id)
         now = time.time()
         expires = now + info.settings["lease_seconds"]
-        with self.write() as session:
+        # A lease is cheap to lose (the item is served again): no fsync for it.
+        with self.write(durable=False) as session:
             # An expired lease stays with its holder until the item is leased to someone
             # else: a late answer from them is still theirs to give (see ``submit``).
             held = session.scalar(select(Lease).where(Lease.annotator_id == annotator.id))

@@ -43,6 +43,9 @@ def main() -> None:
     parser.add_argument("--seed-labels", type=int, default=2_000)
     parser.add_argument("--annotators", type=int, default=10)
     parser.add_argument("--think", type=float, default=0.5, help="seconds between answers")
+    parser.add_argument(
+        "--think-max", type=float, help="with it, each pause is drawn from [think, think-max] s"
+    )
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--mode", choices=["isolated", "in-process", "idle"], default="isolated")
     args = parser.parse_args()
@@ -73,13 +76,16 @@ def main() -> None:
             if args.mode != "idle":
                 thread.start()
             load_before = os.getloadavg()[0]
-            report = simulate(url, tokens, truth, duration=args.duration, think_seconds=args.think)
+            think = args.think if args.think_max is None else (args.think, args.think_max)
+            report = simulate(url, tokens, truth, duration=args.duration, think_seconds=think)
             load_after = os.getloadavg()[0]
             stop.set()
             if args.mode != "idle":
                 thread.join()
     print(
-        f"| {args.mode} | {args.annotators} | {args.think} | {args.items} | {args.seed_labels} "
+        f"| {args.mode} | {args.annotators} | {args.think}"
+        f"{'' if args.think_max is None else f'-{args.think_max}'} | {args.items} "
+        f"| {args.seed_labels} "
         f"| {len(report.acknowledged)} | {report.percentile('next', 50):.0f} "
         f"| {report.percentile('next', 99):.0f} | {report.percentile('submit', 50):.0f} "
         f"| {report.percentile('submit', 99):.0f} | {driver.finished} "

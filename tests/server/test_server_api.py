@@ -39,6 +39,7 @@ def _answers(project):
         ("get", "/api/curve"),
         ("get", "/api/export"),
         ("get", "/api/image?item=1"),
+        ("get", "/api/admin/overview"),
     ],
 )
 @pytest.mark.parametrize("auth", [None, "Bearer wrong-token", "Basic YWxpY2U6eA==", "Bearer "])
@@ -227,6 +228,11 @@ def test_export_is_for_admins(client, project):
     assert '"label": "pos"' in response.text
     bad = client.get("/api/export?format=xml", headers=project.headers("admin"))
     assert bad.status_code == 422
+    studio = client.get("/api/export?format=label-studio", headers=project.headers("admin"))
+    assert studio.headers["content-disposition"] == 'attachment; filename="labels.json"'
+    (task,) = studio.json()
+    assert task["data"]["activelearn_id"] == item["id"]
+    assert task["annotations"][0]["result"][0]["value"] == {"choices": ["pos"]}
 
 
 def test_images_only_from_inside_the_project_folder(client, project, tmp_path):
@@ -277,10 +283,33 @@ def test_openapi_documents_every_route_the_page_uses(client):
         assert route in page
 
 
-def test_page_never_writes_html_from_data(client):
-    script = client.get("/static/app.js").text
+@pytest.mark.parametrize("script", ["/static/app.js", "/static/admin.js"])
+def test_page_never_writes_html_from_data(client, script):
+    script = client.get(script).text
     assert "innerHTML" not in script and "outerHTML" not in script
     assert "insertAdjacentHTML" not in script and "document.write" not in script
+
+
+def test_the_admin_overview_is_for_admins_and_says_why_items_are_queued(client, project):
+    assert client.get("/api/admin/overview", headers=project.headers("alice")).status_code == 403
+    alice = project.store.authenticate(project.tokens["alice"])
+    for n in range(20):
+        item, _ = project.store.next_item(alice)
+        project.store.submit(alice, item.id, f"s{n}", value=project.truth[item.id])
+    client.app.state.trainer.train_once()
+    overview = client.get("/api/admin/overview", headers=project.headers("admin")).json()
+    assert overview["state"]["state"] == "ready" and overview["state"]["version"] == 1
+    assert {a["name"]: a["labels"] for a in overview["annotators"]}["alice"] == 20
+    (version,) = overview["versions"]
+    assert set(version["class_f1"]) == {"neg", "pos"} and version["macro_f1"] is not None
+    pool = [q for q in overview["queue"] if q["split"] == "pool"]
+    assert len(pool) == 20 and [q["position"] for q in pool] == list(range(1, 21))
+    assert pool[0]["why"].startswith("ranked by least_confidence, score ")
+    assert pool[0]["why"].endswith("(model v1)") and pool[0]["score"] >= pool[-1]["score"]
+    heldout = [q for q in overview["queue"] if q["split"] == "heldout"]
+    assert heldout and heldout[0]["why"].startswith("held out")
+    curve = client.get("/api/curve", headers=project.headers("alice")).json()
+    assert curve[0]["macro_f1"] == version["macro_f1"]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 from server_helpers import live_server, new_project
@@ -211,3 +212,81 @@ def test_skip_and_flag_say_what_they_did_and_flag_takes_a_note(tmp_path, browser
     assert [(a.id, a.kind, a.note) for a in answers] == [
         (first, "skip", None), (second, "flag", "sfu 123: the text is garbled"),
     ]  # fmt: skip
+
+
+def test_the_admin_view_trains_plots_previews_and_exports(tmp_path, browser):
+    project = new_project(tmp_path / "p", n=60, heldout_fraction=0.25)
+    alice = project.store.authenticate(project.tokens["alice"])
+    for n in range(24):
+        item, _ = project.store.next_item(alice)
+        project.store.submit(alice, item.id, f"s{n}", value=project.truth[item.id])
+    with live_server(project.store.folder) as (url, _process):
+        page = browser.new_page(bypass_csp=True)
+        blocked = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text
+                else None)  # fmt: skip
+        page.goto(f"{url}/#token={project.tokens['admin']}")
+        page.wait_for_selector("#admin:not([hidden])")
+        page.wait_for_function("document.querySelectorAll('#annotators tr').length > 1")
+        assert "alice24" in page.text_content("#annotators").replace(" ", "")
+        assert "no model yet" in page.text_content("#class-version")
+
+        page.click("#train-now")
+        page.wait_for_function(
+            "document.querySelector('#admin-curve text.version')?.textContent === 'v1'",
+            timeout=60_000,
+        )
+        assert page.locator("#admin-curve polyline.f1").count() == 1
+        assert page.locator("#admin-curve polyline.acc").count() == 1
+        page.wait_for_function("document.getElementById('class-version').textContent === '(v1)'")
+        classes = page.text_content("#class-metrics")
+        assert "neg" in classes and "pos" in classes
+        page.wait_for_function(
+            "document.getElementById('queue-preview').textContent.includes('ranked by')"
+        )
+        preview = page.text_content("#queue-preview")
+        assert "least_confidence, score" in preview and "(model v1)" in preview
+        assert "held out" in preview
+
+        with page.expect_download() as info:
+            page.click("[data-export=csv]")
+        content = Path(info.value.path()).read_text(encoding="utf-8")
+        assert info.value.suggested_filename == "labels.csv"
+        assert content.startswith("id,text,image,label") and content.count("\n") == 25
+        page.close()
+
+        annotator = browser.new_page()  # the page's own CSP applies: nothing it needs is blocked
+        annotator.goto(f"{url}/#token={project.tokens['bob']}")
+        annotator.wait_for_selector("#card[data-item-id]:not([data-item-id=''])")
+        annotator.wait_for_timeout(500)
+        assert annotator.is_hidden("#admin")
+        annotator.close()
+    assert blocked == []
+
+
+def test_an_admin_sees_agreement_and_settles_a_conflict_in_the_page(tmp_path, browser):
+    project = new_project(tmp_path / "p", n=20, heldout_fraction=0.0, overlap=1.0)
+    alice, bob = (project.store.authenticate(project.tokens[n]) for n in ("alice", "bob"))
+    for n, (a, b) in enumerate([("pos", "pos"), ("neg", "neg"), ("pos", "neg")]):
+        item, _ = project.store.next_item(alice)
+        project.store.submit(alice, item.id, f"a{n}", value=a)
+        assert project.store.next_item(bob)[0].id == item.id
+        project.store.submit(bob, item.id, f"b{n}", value=b)
+    disputed = item.id
+    with live_server(project.store.folder) as (url, _process):
+        page = browser.new_page(bypass_csp=True)
+        page.goto(f"{url}/#token={project.tokens['admin']}")
+        page.wait_for_function(
+            "document.getElementById('agreement-summary').textContent.includes('kappa')"
+        )
+        summary = page.text_content("#agreement-summary")
+        assert summary.startswith("3 items answered twice by 2 annotators: 67% agree")
+        assert "alice + bob" in page.text_content("#agreement-pairs")
+        conflict = page.locator(f"#conflicts li[data-item-id='{disputed}']")
+        assert "alice: pos, bob: neg" in conflict.text_content()
+        conflict.locator("button", has_text="neg").click()
+        page.wait_for_function("document.getElementById('conflicts').textContent === 'none'")
+        assert f"settled {disputed} as neg" in page.text_content("#admin-message")
+        page.close()
+    (row,) = [r for r in project.store.export_rows(project.info.id) if r["id"] == disputed]
+    assert (row["label"], row["annotator"], row["review"]) == ("neg", "admin", "settled")

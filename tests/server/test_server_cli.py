@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 
 import httpx
@@ -95,19 +96,51 @@ def test_simulate_command_labels_through_a_live_server(tmp_path, table, capsys):
 
 
 @pytest.mark.parametrize(
-    ("strategy", "message"),
+    ("flags", "message"),
     [
-        ("nope", "unknown strategy 'nope'; available: "),
-        ("coreset", "needs ['embeddings', 'labeled_embeddings'], which the labeling server"),
+        (["--strategy", "nope"], "unknown strategy 'nope'; available: "),
+        (["--learner", "nope"], "unknown learner 'nope'; available: "),
+        (["--strategy", "coreset"], "it needs embeddings, which neither features 'none' nor "
+         "learner 'tfidf_logreg' give: use dense features (--features minilm"),
+        (["--strategy", "bald", "--learner", "logistic_regression"],
+         "it needs Monte-Carlo samples, which learner 'logistic_regression' does not give"),
+        (["--strategy", "ratio", "--heldout-fraction", "0"],
+         "it reads the model's errors on the held-out set, and this project holds none"),
+        (["--learner", "logistic_regression", "--features", "none"],
+         "learner 'logistic_regression' cannot read raw texts"),
+        (["--features", "efficientnet_lite0", "--learner", "logistic_regression"],
+         "featurizer 'efficientnet_lite0' reads images, and this project holds texts"),
     ],
-)
-def test_create_refuses_a_strategy_the_server_cannot_run(
-    tmp_path, table, capsys, strategy, message
+)  # fmt: skip
+def test_create_refuses_a_model_that_cannot_work_with_the_reason_and_the_alternatives(
+    tmp_path, table, capsys, flags, message
 ):
-    assert _create(tmp_path, table, "--strategy", strategy) == 2
+    assert _create(tmp_path, table, *flags) == 2
     err = capsys.readouterr().err
-    assert message in err and "least_confidence" in err
+    assert message in err, err
+    if "cannot run with" in err:
+        assert "Strategies this learner and these features support: " in err
+        assert "least_confidence" in err.split("support: ")[1]
     assert not (tmp_path / "proj" / "labels.db").exists()
+
+
+def test_create_takes_the_model_from_flags_and_the_project_toml(tmp_path, table, capsys):
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "project.toml").write_text(
+        'learner = { name = "committee", n_members = 3 }\nfeatures = "tfidf"\n'
+        'strategy = "vote_entropy"\nretrain_every = 7\nbudget = 12\n'
+    )
+    assert _create(tmp_path, table, "--retrain-every", "9") == 0
+    assert "model: learner committee, features tfidf, strategy vote_entropy" in (
+        capsys.readouterr().out
+    )
+    info = Store.open(folder).project()
+    assert info.strategy == "vote_entropy" and info.budget == 12
+    assert info.settings["learner"] == {"name": "committee", "params": {"n_members": 3}}
+    assert info.settings["features"] == {"name": "tfidf", "params": {}}
+    assert info.settings["retrain_every"] == 9  # the flag wins over the file
+    assert info.settings["kind"] == "text"
 
 
 def test_serve_prints_its_links_and_keeps_tokens_out_of_its_log(tmp_path, table):
@@ -129,3 +162,44 @@ def test_serve_without_a_project_says_how_to_make_one(tmp_path, capsys):
     assert main(["serve", str(tmp_path / "missing")]) == 2
     assert "no labeling project in" in capsys.readouterr().err
     assert not (tmp_path / "missing").exists()  # nothing created on the way
+
+
+def test_status_json_has_progress_annotators_and_every_version_with_its_metrics(
+    tmp_path, table, capsys
+):
+    from activelearn.server.trainer import Trainer
+
+    _create(tmp_path, table, "--heldout-fraction", "0.3", "--min-heldout", "2")
+    folder = str(tmp_path / "proj")
+    capsys.readouterr()
+    assert main(["project", "status", folder, "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert before["versions"] == [] and before["first_model"].startswith("no model yet")
+    store = Store.open(folder)
+    info = store.project()
+    tokens = dict(line.split() for line in (tmp_path / "tokens.txt").read_text().splitlines())
+    alice = store.authenticate(tokens["alice"])
+    truth = dict(zip([f"r{i}" for i in range(30)], table[1], strict=True))
+    for n in range(22):
+        item, _ = store.next_item(alice)
+        kind = "skip" if n == 0 else "flag" if n == 1 else "label"
+        store.submit(alice, item.id, f"s{n}", kind=kind, value=truth[item.id] if kind == "label"
+                     else None)  # fmt: skip
+    assert Trainer(store, info.id, isolate=False).train_once() == 1
+    assert main(["project", "status", folder, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["progress"]["labeled"] == 20 and report["first_model"] is None
+    people = {p["name"]: p for p in report["annotators"]}
+    assert people["alice"] | {"heldout": 0} == {
+        "name": "alice", "admin": False, "labels": 20, "heldout": 0, "seconds": 0, "skips": 1,
+        "flags": 1, "undone": 0,
+    }  # fmt: skip
+    assert people["alice"]["heldout"] == report["progress"]["heldout_labeled"]
+    assert people["carol"]["admin"] and people["carol"]["labels"] == 0
+    (version,) = report["versions"]
+    assert version["state"] == "ready" and version["n_train"] + version["n_heldout"] == 20
+    assert set(version["class_f1"]) == {"neg", "pos"}
+    for key in ("accuracy", "macro_f1", "fp", "fn", "seconds"):
+        assert version[key] is not None
+    assert main(["project", "status", folder]) == 0
+    assert "alice: 20 labels" in capsys.readouterr().out

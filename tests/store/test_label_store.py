@@ -22,7 +22,44 @@ def test_open_twice_runs_migrations_once_and_keeps_data(tmp_path, store, project
     assert again.project().name == "demo"
     with sqlite3.connect(tmp_path / "project" / "labels.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+
+
+def test_a_database_of_the_first_schema_is_migrated_with_its_labels(tmp_path):
+    """A project made before review and queue scores opens with every label where it was."""
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "old" / "labels.db"
+    path.parent.mkdir()
+    engine = create_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("activelearn.store") / "migrations")
+    )
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO projects VALUES (1, 'old', '[\"neg\", \"pos\"]', 'margin', NULL, '{}', 0)"
+        )
+        connection.exec_driver_sql("INSERT INTO annotators VALUES (1, 1, 'ann', 'h', 0, 0)")
+        connection.exec_driver_sql(
+            "INSERT INTO items VALUES (1, 1, 'a', 'text', NULL, NULL, 'pool', 'labeled', 0, 0)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO labels VALUES (1, 1, 1, 1, 'label', 'pos', NULL, 's1', NULL, 0, NULL)"
+        )
+    engine.dispose()
+    store = Store.open(path.parent)
+    info = store.project()
+    assert [(r.id, r.label, r.annotator) for r in store.labels(info.id)] == [("a", "pos", "ann")]
+    (row,) = store.export_rows(info.id)
+    assert row["review"] == "single" and row["answers"] == [{"annotator": "ann", "label": "pos"}]
+    assert store.label_count(info.id) == 1
 
 
 def test_tokens_are_random_and_stored_hashed(tmp_path, store, project):
@@ -213,10 +250,10 @@ def test_image_paths_must_stay_inside_the_project_folder(store, project):
 
 
 def test_ranks_put_items_at_the_head_of_the_queue(store, project, alice):
-    pool = store.open_pool_items(project.id)
-    wanted = [pool[-1][0], pool[-2][0]]
-    store.set_ranks(project.id, 1, wanted, n_labels=0)
-    texts = {item_id: text for item_id, text in pool}
+    pool = store.open_items(project.id)
+    wanted = [pool[-1].item_id, pool[-2].item_id]
+    store.set_ranks(project.id, 1, wanted, n_labels=0, scores=[0.9, 0.8])
+    texts = {item.item_id: item.text for item in pool}
     first, _ = store.next_item(alice)
     assert first.text == texts[wanted[0]]
 
@@ -400,3 +437,24 @@ def test_an_older_world_readable_database_is_made_private(tmp_path):
             path.chmod(0o644)
     Store.open(tmp_path / "old").close()
     assert stat.S_IMODE((tmp_path / "old" / "labels.db").stat().st_mode) == 0o600
+
+
+def test_leases_skip_the_fsync_answers_never_do(store, project, alice):
+    """A lease is cheap to lose (served again); an acknowledged answer must be on disk."""
+    from sqlalchemy import event
+
+    seen = []
+    event.listen(
+        store.engine,
+        "begin",
+        lambda conn: seen.append(conn.exec_driver_sql("PRAGMA synchronous").scalar()),
+    )
+    item, _ = store.next_item(alice)
+    leased, seen[:] = list(seen), []
+    store.submit(alice, item.id, "sub-durable", value="pos")
+    assert leased == [1] and seen == [2]  # 1: NORMAL (no fsync at commit), 2: FULL
+    item, _ = store.next_item(alice)
+    with store.engine.connect() as connection:  # the pooled connection is FULL again
+        assert connection.connection.dbapi_connection.execute("PRAGMA synchronous").fetchone() == (
+            2,
+        )

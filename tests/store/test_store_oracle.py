@@ -47,3 +47,17 @@ def test_loop_gets_labels_from_people_through_the_store(tmp_path):
     labels = {r.id: r.label for r in store.labels(project.id)}
     assert labels == {key: truth[key] for key in labels}
     assert len(labels) == 10
+
+
+def test_items_the_loop_adds_are_never_drawn_into_the_heldout_set(tmp_path):
+    """The loop asked for them to learn from: a held-out draw would silently withhold them."""
+    texts = [f"film {i}" for i in range(20)]
+    store = Store.open(tmp_path / "project")
+    project = store.create_project("loop", ["neg", "pos"], settings={"heldout_fraction": 0.9})
+    oracle = StoreOracle(store, project.id)
+    assert oracle.label(list(range(20)), texts) == [None] * 20
+    splits = {store.item(project.id, str(i)).split for i in range(20)}
+    assert splits == {"pool"}
+    # Items added otherwise still get the random held-out share.
+    store.add_items(project.id, texts=texts, ids=[f"x{i}" for i in range(20)])
+    assert {store.item(project.id, f"x{i}").split for i in range(20)} == {"pool", "heldout"}

@@ -2,10 +2,16 @@
 
 Subcommands::
 
-    activelearn project create DIR --name NAME (--data FILE | --imdb PATH) [--annotator NAME ...]
+    activelearn project create DIR --name NAME (--data FILE | --images FOLDER | --imdb PATH)
+        [--learner NAME] [--features NAME] [--strategy NAME] [--config FILE.toml]
+        [--annotator NAME ...]
     activelearn project token DIR NAME [--admin] [--rotate]
     activelearn project export DIR OUT.{csv,jsonl,parquet}
-    activelearn project status DIR
+    activelearn project status DIR [--json]
+
+The model (learner, features, strategy) is chosen by name from the
+registries, as ``activelearn run`` does; ``--config`` (or ``DIR/project.toml``)
+holds the same keys, and flags override it.
 """
 
 from __future__ import annotations
@@ -15,12 +21,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from activelearn.cli.project_sources import load_source
 from activelearn.errors import ConfigError
 from activelearn.store.settings import DEFAULT_SETTINGS
-from activelearn.strategies import make_strategy
-from activelearn.strategies.base import PROBABILITIES
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+PROJECT_TOML = "project.toml"
+# Keys a project TOML may hold besides the settings: the model and the budget.
+TOML_KEYS = ("learner", "features", "strategy", "strategy_params", "budget", "classes")
 
 # Only `serve` knows the address (host and port are its options), so the links come from it.
 _SERVE_HINT = (
@@ -37,9 +49,14 @@ def register(subparsers: Any) -> None:
     create.add_argument("folder", help="project folder (holds labels.db and images)")
     create.add_argument("--name", required=True)
     source = create.add_mutually_exclusive_group(required=True)
-    source.add_argument("--data", help="CSV/TSV/JSONL/Parquet file of texts")
+    source.add_argument("--data", help="CSV/TSV/JSONL/Parquet file of texts (or image paths)")
+    source.add_argument("--images", help="folder of JPEG/PNG/WebP images, at any depth")
     source.add_argument("--imdb", help="aclImdb archive or folder (demo data)")
+    source.add_argument("--label-studio", help="a Label Studio tasks JSON (texts or images)")
     create.add_argument("--text-column", default="text")
+    create.add_argument(
+        "--image-column", help="the table's column of image paths (relative to the table)"
+    )
     create.add_argument("--id-column")
     create.add_argument("--label-column", help="import the labels this column holds")
     create.add_argument("--classes", help="comma-separated classes (default: from the labels)")
@@ -50,12 +67,23 @@ def register(subparsers: Any) -> None:
                         help="no header line: columns are named 1, 2, 3, ...")  # fmt: skip
     create.add_argument("--encoding", default="utf-8", help="text encoding (default utf-8)")
     create.add_argument("--imdb-split", default="train", choices=["train", "test"])
-    create.add_argument("--keep-labels", action="store_true", help="IMDB: import its labels")
+    create.add_argument(
+        "--keep-labels", action="store_true",
+        help="import the labels of IMDB or of --images class subfolders",
+    )  # fmt: skip
     create.add_argument("--limit", type=int, help="keep a random sample of N items")
-    create.add_argument("--strategy", default="least_confidence")
+    create.add_argument("--learner", help="from the learner registry (default: tfidf_logreg for "
+                        "texts, logistic_regression for images)")  # fmt: skip
+    create.add_argument("--features", help="from the featurizer registry, or none (default: "
+                        "none for texts, efficientnet_lite0 for images)")  # fmt: skip
+    create.add_argument("--strategy", help="any registered strategy the model can feed "
+                        "(default least_confidence)")  # fmt: skip
+    create.add_argument("--config", help=f"TOML with the keys {', '.join(TOML_KEYS)} and "
+                        f"settings (default: DIR/{PROJECT_TOML} if there is one)")  # fmt: skip
     create.add_argument("--budget", type=int)
     for key, value in DEFAULT_SETTINGS.items():
-        create.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
+        create.add_argument(f"--{key.replace('_', '-')}", type=type(value),
+                            help=f"default {value}")  # fmt: skip
     create.add_argument("--annotator", action="append", default=[], help="repeatable")
     create.add_argument("--admin", action="append", default=[], help="repeatable; may export")
     create.add_argument("--db", help="database URL (default: SQLite inside the folder)")
@@ -73,16 +101,20 @@ def register(subparsers: Any) -> None:
     token.add_argument("--db")
     token.set_defaults(func=issue_token)
 
-    export = commands.add_parser("export", help="write the labels to CSV, JSONL or Parquet")
+    export = commands.add_parser(
+        "export", help="write the labels to CSV, JSONL, Parquet or Label Studio JSON"
+    )
     export.add_argument("folder")
     export.add_argument("output")
-    export.add_argument("--format", choices=["csv", "jsonl", "parquet"])
+    export.add_argument("--format", choices=["csv", "jsonl", "parquet", "label-studio"],
+                        help="default: from the extension (.json: label-studio)")  # fmt: skip
     export.add_argument("--project")
     export.add_argument("--db")
     export.set_defaults(func=export_project)
 
-    status = commands.add_parser("status", help="progress and model versions")
+    status = commands.add_parser("status", help="progress, annotators and model versions")
     status.add_argument("folder")
+    status.add_argument("--json", action="store_true", help="one JSON document, for scripts")
     status.add_argument("--project")
     status.add_argument("--db")
     status.set_defaults(func=show_status)
@@ -100,15 +132,39 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def create_project(args: argparse.Namespace) -> int:
-    _check_strategy(args.strategy)
-    texts, ids, labels, classes = _load(args)
-    settings = {key: getattr(args, key) for key in DEFAULT_SETTINGS}
-    store = _open(args)
-    info = store.create_project(
-        args.name, classes, texts=texts, ids=ids, labels=labels, strategy=args.strategy,
-        budget=args.budget, settings=settings,
+    from activelearn.server.recipe import choose
+
+    config = _config(args)
+    settings = {key: _pick(args, config, key, default) for key, default in
+                DEFAULT_SETTINGS.items()}  # fmt: skip
+    kind = _kind(args)
+    features = args.features or config.get("features", "default")
+    recipe = choose(
+        kind, learner=args.learner or config.get("learner"), features=features,
+        strategy=args.strategy or config.get("strategy"),
+        strategy_params=config.get("strategy_params"),
+        heldout=settings["heldout_fraction"] > 0 and settings["min_heldout"] > 0,
     )  # fmt: skip
-    print(f"created project {info.name!r} with {len(texts)} items in {store.folder}")
+    if args.classes is None and config.get("classes"):
+        args.classes = ",".join(map(str, config["classes"]))
+    args.seed = settings["seed"]
+    source = load_source(args)
+    if source.notes:
+        print(source.notes)  # every row loaded, or skipped with its reason
+    store = _open(args)
+    images = None
+    if source.images is not None:
+        from activelearn.store.images import bring_in
+
+        images, how = bring_in(store.folder, source.image_root, source.images)
+        print(f"images {how}")
+    info = store.create_project(
+        args.name, source.classes, texts=None if images else source.texts, images=images,
+        ids=source.ids, labels=source.labels, strategy=recipe.strategy,
+        budget=_pick(args, config, "budget", None), settings={**settings, **recipe.settings()},
+    )  # fmt: skip
+    print(f"created project {info.name!r} with {len(source)} items in {store.folder}")
+    print(f"model: {recipe.describe()}")
     names = [(n, False) for n in args.annotator] + [(n, True) for n in args.admin]
     if not names:
         names = [("admin", True)]
@@ -149,36 +205,34 @@ def export_project(args: argparse.Namespace) -> int:
 
 
 def show_status(args: argparse.Namespace) -> int:
+    from activelearn.server.report import status_report
+
     store = _open(args)
     info = store.project(args.project)
-    print(json.dumps(store.progress(info.id), indent=1))
-    versions = store.versions(info.id)
-    if not any(v["status"] == "ready" for v in versions):
-        print(store.readiness(info.id).explain())
-    for version in versions:
-        metrics = version["metrics"] or {}
+    report = status_report(store, info)
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    print(f"project {info.name!r}: {report['model']}")
+    print(json.dumps(report["progress"], indent=1))
+    if report["first_model"]:
+        print(report["first_model"])
+    for person in report["annotators"]:
+        print(f"  {person['name']}{' (admin)' if person['admin'] else ''}: "
+              f"{person['labels']} labels ({person['heldout']} held-out), {person['skips']} "
+              f"skips, {person['flags']} flags, {person['undone']} undone")  # fmt: skip
+    for version in report["versions"]:
         print(
-            f"v{version['version']}: {version['status']:8} train={version['n_train']} "
-            f"heldout={version['n_heldout']} accuracy={metrics.get('accuracy')} "
-            f"{version['error'] or ''}"
+            f"v{version['version']}: {version['state']:8} train={version['n_train']} "
+            f"heldout={version['n_heldout']} accuracy={_num(version['accuracy'])} "
+            f"macro-F1={_num(version['macro_f1'])} FP={version['fp']} FN={version['fn']} "
+            f"{version['error'] or ''}".rstrip()
         )
     return 0
 
 
-def _check_strategy(name: str) -> None:
-    """Refuse a strategy the labeling server cannot run, before any data is read.
-
-    The server's model gives class probabilities only; a strategy that needs
-    embeddings or Monte-Carlo samples would fail at the first retrain, long
-    after the project was made. Unknown names are refused with the list of names.
-    """
-    strategy = make_strategy(name)
-    if not strategy.requires <= {PROBABILITIES}:
-        raise ConfigError(
-            f"strategy {name!r} needs {sorted(strategy.requires - {PROBABILITIES})}, "
-            "which the labeling server does not compute; pick one that needs only probabilities "
-            "(least_confidence, margin, entropy, random)"
-        )
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _print_token(name: str, token: str, admin: bool) -> None:
@@ -186,34 +240,36 @@ def _print_token(name: str, token: str, admin: bool) -> None:
     print(f"  {name} ({role}): {token}")
 
 
-def _load(args: argparse.Namespace) -> tuple[list[str], list[str], list[Any] | None, list[str]]:
-    """Texts, ids, labels (or None) and classes from the chosen source."""
-    declared = args.classes.split(",") if args.classes else None
-    if args.imdb:
-        from activelearn.data.imdb import load_imdb
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    """The project TOML: ``--config``, else ``DIR/project.toml`` when the folder holds one."""
+    path = Path(args.config) if args.config else Path(args.folder) / PROJECT_TOML
+    if args.config is None and not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    known = (*TOML_KEYS, *DEFAULT_SETTINGS)
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys {unknown}; known: {', '.join(known)}")
+    return data
 
-        train, test = load_imdb(args.imdb, download=False)
-        data = train if args.imdb_split == "train" else test
-        keep_labels = args.keep_labels
-        texts = [str(t) for t in data.raw]
-    else:
-        from activelearn.data.tabular import load_table
 
-        data = load_table(
-            args.data, text_column=args.text_column, label_column=args.label_column,
-            id_column=args.id_column, classes=declared, format=args.format, sep=args.sep,
-            header=not args.no_header, encoding=args.encoding,
-        )  # fmt: skip
-        print(data.report.summary())  # every row loaded, or skipped with its reason
-        keep_labels = args.label_column is not None
-        texts = list(data.X)
-    if not texts:
-        raise ConfigError("the dataset holds no items")
-    keep = np.arange(len(texts))
-    if args.limit is not None and args.limit < len(texts):
-        # A random sample in file order: files sorted by label must not give one class.
-        keep = np.sort(np.random.default_rng(args.seed).choice(len(texts), args.limit, False))
-    labels = [None if v is None else str(v) for v in data.labels[keep].tolist()]
-    classes = declared or [str(c) for c in data.classes.tolist()]
-    ids = [str(i) for i in data.ids[keep].tolist()]
-    return [texts[i] for i in keep], ids, labels if keep_labels else None, classes
+def _kind(args: argparse.Namespace) -> str:
+    """Texts or images, known before any item is read (the model is checked first)."""
+    if args.images or args.image_column:
+        return "image"
+    if args.label_studio:
+        from activelearn.store.labelstudio import read_tasks
+
+        return read_tasks(args.label_studio, text_key=args.text_column).kind
+    return "text"
+
+
+def _pick(args: argparse.Namespace, config: dict[str, Any], key: str, default: Any) -> Any:
+    """A flag given on the command line, else the TOML's value, else the default."""
+    value = getattr(args, key)
+    return value if value is not None else config.get(key, default)

@@ -45,6 +45,9 @@ def register(subparsers: Any) -> None:
     sim.add_argument("--max-labels", type=int)
     sim.add_argument("--error-rate", type=float, default=0.0)
     sim.add_argument("--think", type=float, default=0.0, help="seconds between answers")
+    sim.add_argument(
+        "--think-max", type=float, help="draw each pause from [--think, --think-max] seconds"
+    )
     sim.add_argument("--seed", type=int, default=0)
     sim.set_defaults(func=run_simulation)
 
@@ -107,7 +110,8 @@ def run_simulation(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.tokens} holds no tokens")
     report = simulate(
         args.url, tokens, _truth(args), duration=args.duration, max_labels=args.max_labels,
-        error_rate=args.error_rate, think_seconds=args.think, seed=args.seed,
+        error_rate=args.error_rate, seed=args.seed,
+        think_seconds=args.think if args.think_max is None else (args.think, args.think_max),
     )  # fmt: skip
     print(f"{len(tokens)} annotators: {report.summary()}")
     return 0

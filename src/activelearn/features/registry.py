@@ -3,7 +3,8 @@
 ``tfidf`` for texts with linear models (the strong default for sentiment),
 ``minilm`` sentence embeddings (meaning: diversity and cold start; cached on
 disk), ``tokens`` for sequence models such as the tutorial's BiLSTM,
-``efficientnet_lite0`` pretrained image features (cached on disk). Numeric
+``efficientnet_lite0`` pretrained image features (cached on disk), ``pixels``
+(images resized and flattened: cheap, weak). Numeric
 and image data need none. ``auto`` (the default of ``run``) picks ``tfidf``
 for text and nothing otherwise, and says so.
 """
@@ -57,3 +58,11 @@ def efficientnet_lite0(image_size: int = 96, batch_size: int = 64, device: str =
     from activelearn.features.backbone import efficientnet_lite0 as build
 
     return build(image_size=image_size, batch_size=batch_size, device=device)
+
+
+@featurizer("pixels")
+def pixels(size: int = 16, grayscale: bool = False) -> Any:
+    """Images resized to size x size and flattened (cheap, weak; dense, so usable as embeddings)."""
+    from activelearn.features.pixels import PixelFeaturizer
+
+    return PixelFeaturizer(size=size, grayscale=grayscale)

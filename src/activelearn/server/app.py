@@ -26,9 +26,10 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from activelearn.server.admin import add_admin_routes
 from activelearn.server.trainer import Trainer
 from activelearn.store.errors import Forbidden, InvalidInput, NotFound, StoreError
-from activelearn.store.export import FORMATS, export_labels
+from activelearn.store.export import FORMATS, SUFFIXES, export_labels
 from activelearn.store.models import FLAG, LABEL, SKIP
 from activelearn.store.store import AnnotatorInfo, ItemView, LabelRecord, Store
 
@@ -232,7 +233,7 @@ def create_app(
             has_image=item.image is not None,
             meta=item.meta,
             lease_expires=item.lease_expires,
-            prediction=trainer.predict(item.text),
+            prediction=trainer.predict(item.id),
         )
 
     def answer(record: LabelRecord) -> AnswerOut:
@@ -336,7 +337,7 @@ def create_app(
                 "version": v["version"],
                 "n_train": v["n_train"],
                 "n_heldout": v["n_heldout"],
-                **{k: v["metrics"].get(k) for k in ("accuracy", "f1", "fp", "fn")},
+                **{k: v["metrics"].get(k) for k in ("accuracy", "f1", "macro_f1", "fp", "fn")},
             }
             for v in store.versions(project_id)
             if v["status"] == "ready" and v["metrics"]
@@ -347,16 +348,19 @@ def create_app(
         _who: Admin,
         fmt: Annotated[str, Query(alias="format", pattern=f"^({'|'.join(FORMATS)})$")] = "csv",
     ) -> Response:
-        """All live labels and flags as CSV, JSON Lines or Parquet (admin only)."""
+        """All live labels and flags as CSV, JSON Lines, Parquet or Label Studio tasks
+        (admin only)."""
+        name = f"labels.{SUFFIXES.get(fmt, fmt)}"
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"labels.{fmt}"
+            path = Path(tmp) / name
             export_labels(store, project_id, path, fmt)
             content = path.read_bytes()
-        media = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+        media = {"csv": "text/csv", "jsonl": "application/x-ndjson",
+                 "label-studio": "application/json"}  # fmt: skip
         return Response(
             content,
             media_type=media.get(fmt, "application/octet-stream"),
-            headers={"content-disposition": f'attachment; filename="labels.{fmt}"'},
+            headers={"content-disposition": f'attachment; filename="{name}"'},
         )
 
     @app.get("/api/image", tags=["labeling"])
@@ -373,6 +377,8 @@ def create_app(
         if not path.is_file():
             raise NotFound(f"the image of item {item_id!r} is missing from the project folder")
         return FileResponse(path, media_type=mimetypes.guess_type(path.name)[0])
+
+    add_admin_routes(app, store, project_id, trainer, admin)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

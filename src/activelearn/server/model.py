@@ -1,18 +1,23 @@
 """Training the server's model away from the request path, as a round of the one engine.
 
-A training job is a plain function of plain data (so it can run in a child
-process): the label rows become a pool whose training labels are given and
-whose held-out labels are the validation set, the project's learner comes
-from the learner registry (default ``tfidf_logreg``: TF-IDF + balanced
-logistic regression, about 90% on IMDB with all labels), and
-:class:`~activelearn.loop.ActiveLearningLoop` fits it, evaluates it on the
-held-out labels and, with the project's strategy, queries the open items in
-the order people should see them. That query is what ranks the queue: the
-oracle of this loop only records it (people answer later, through the app).
+A training job is plain data (so it can run in a child process): the label
+rows and the open items, as texts or image paths. Their learner inputs come
+from :mod:`activelearn.server.features` (raw texts, pixels, a featurizer
+fitted on the training pool, or a pretrained encoder's cached vectors); the
+labeled rows become a pool whose training labels are given and whose
+held-out labels are the validation set; the project's learner comes from the
+learner registry; and :class:`~activelearn.loop.ActiveLearningLoop` fits
+it, evaluates it on the held-out labels and, with the project's strategy,
+queries the open items in the order people should see them. That query is
+what ranks the queue: the oracle of this loop only records it (people answer
+later, through the app). Dense features are the loop's ``embeddings``, so
+diversity strategies (coreset, typiclust, badge) work in the app.
 
-Models are never written to disk: a version is rebuilt from the label rows it
-was trained on, so restarting the server never unpickles a file that someone
-could have swapped.
+The job sends back the model's guess for every open item (what the card
+shows), not the model: a request never runs a model or an encoder, and
+models are never written to disk. A version is rebuilt from the label rows
+it was trained on, so restarting the server never unpickles a file that
+someone could have swapped.
 """
 
 from __future__ import annotations
@@ -23,25 +28,60 @@ from typing import Any
 
 import numpy as np
 
-from activelearn.data.pool import Pool
+from activelearn.data.pool import Pool, take
 from activelearn.errors import DataError, LabelsPending
 from activelearn.learners.base import predict_proba
-from activelearn.learners.registry import make_learner
 from activelearn.loop import ActiveLearningLoop, Event
+from activelearn.server.features import learner_inputs
+from activelearn.server.recipe import Recipe, build_learner
 
-DEFAULT_LEARNER = "tfidf_logreg"
 MAX_EXAMPLES = 20  # false positives/negatives listed per version
 
 
 @dataclass
-class TrainResult:
-    """What a training job sends back: the model, its held-out metrics, and the open items
-    the strategy ranked (positions into the ``pool_texts`` it was given, best first)."""
+class Rows:
+    """Items of one part of a job: item ids, texts or image paths, labels (None: unlabeled)."""
 
-    model: Any
+    keys: list[int] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    labels: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+@dataclass
+class TrainJob:
+    """Everything a training round needs, as plain data.
+
+    ``train``/``heldout`` are labeled; ``pool`` holds the open training-pool
+    items (ranked), ``extra`` other open items the card shows a guess for
+    (held-out ones). ``folder`` is the project folder (image paths and the
+    embeddings cache live there); ``rank`` open items are put in order.
+    """
+
+    recipe: Recipe
+    classes: list[str]
+    seed: int
+    folder: str
+    train: Rows
+    heldout: Rows
+    pool: Rows = field(default_factory=Rows)
+    extra: Rows = field(default_factory=Rows)
+    rank: int = 0
+
+
+@dataclass
+class TrainResult:
+    """What a training job sends back: held-out metrics, the open items the strategy ranked
+    (positions into ``job.pool``, best first, with their scores), and the model's guess for
+    every open item (``job.pool`` then ``job.extra``): class index and confidence."""
+
     metrics: dict[str, Any]
     ranking: list[int] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
+    guesses: list[int] = field(default_factory=list)
+    confidences: list[float] = field(default_factory=list)
 
 
 class _RecordQuery:
@@ -61,39 +101,39 @@ class _RecordQuery:
             self.scores = [float(s) for s in event.data.get("scores", [])]
 
 
-def train_and_score(
-    train_texts: list[str],
-    train_labels: list[str],
-    heldout_texts: list[str],
-    heldout_labels: list[str],
-    pool_texts: list[str],
-    classes: list[str],
-    seed: int,
-    *,
-    learner: str | dict[str, Any] = DEFAULT_LEARNER,
-    strategy: str = "least_confidence",
-    rank: int = 0,
-) -> TrainResult:
-    """Fit on the training labels, evaluate on the held-out ones, rank ``rank`` open items."""
-    if len(set(train_labels)) < 2:
+def train_and_score(job: TrainJob) -> TrainResult:
+    """Fit on the training labels, evaluate on the held-out ones, rank ``job.rank`` open items."""
+    present = sorted({str(label) for label in job.train.labels})
+    if len(present) < 2:
         raise DataError(
-            f"the training labels hold only {sorted(set(train_labels))}: "
-            "a model needs at least two classes"
+            f"the training labels hold only {present}: a model needs at least two classes"
         )
-    texts = [*train_texts, *pool_texts]
-    pool = Pool(texts, classes=classes)
-    pool.add_labels(np.arange(len(train_texts)), train_labels)  # the labels people gave
+    parts = (job.train, job.pool, job.heldout, job.extra)
+    n_train, n_pool, n_heldout = len(job.train), len(job.pool), len(job.heldout)
+    fit_on = np.zeros(sum(map(len, parts)), dtype=bool)
+    fit_on[: n_train + n_pool] = True  # a data-fitted featurizer never sees held-out items
+    inputs = learner_inputs(
+        job.recipe, job.folder, [k for p in parts for k in p.keys],
+        [i for p in parts for i in p.items], fit_on,
+    )  # fmt: skip
+    rows = np.arange(len(fit_on))
+    in_pool, in_heldout = rows[: n_train + n_pool], rows[n_train + n_pool :][:n_heldout]
+    pool = Pool(take(inputs.X, in_pool), classes=job.classes)
+    pool.add_labels(np.arange(n_train), job.train.labels)  # the labels people gave
     recorder = _RecordQuery()
+    rank = min(job.rank, n_pool)
     loop = ActiveLearningLoop(
         pool,
-        make_learner(learner, seed, classes=list(classes)),
-        strategy,
+        build_learner(job.recipe, job.classes, job.seed, inputs.shape),
+        job.recipe.strategy,
         recorder,
+        strategy_params=job.recipe.strategy_params,
         batch_size=max(rank, 1),
         initial_size=0,
-        max_rounds=1 if rank and pool_texts else 0,
-        validation=(heldout_texts, heldout_labels) if heldout_texts else None,
-        seed=seed,
+        max_rounds=1 if rank else 0,
+        validation=(take(inputs.X, in_heldout), job.heldout.labels) if n_heldout else None,
+        embeddings=None if inputs.embeddings is None else inputs.embeddings[in_pool],
+        seed=job.seed,
     )
     loop.subscribe(recorder)
     try:
@@ -102,13 +142,25 @@ def train_and_score(
         history = loop.history
     record = history[0]
     metrics = {k[4:]: v for k, v in record.items() if k.startswith("val_")}
-    if heldout_texts:
-        metrics["errors"] = _errors(loop, heldout_labels, np.asarray(classes, dtype=object))
-    ranking = [int(i) - len(train_texts) for i in recorder.ids]
-    return TrainResult(loop.learner, metrics, ranking, recorder.scores)
+    if n_heldout:
+        metrics["errors"] = _errors(loop, job.heldout.labels, np.asarray(job.classes, dtype=object))
+    ranking = [int(i) - n_train for i in recorder.ids]
+    result = TrainResult(metrics, ranking, recorder.scores)
+    parts_proba = []
+    if n_pool:
+        parts_proba.append(loop.predict_positions(np.arange(n_train, n_train + n_pool)))
+    if len(job.extra):
+        with loop.threads_for(len(job.extra)):
+            extra = take(inputs.X, rows[n_train + n_pool + n_heldout :])
+            parts_proba.append(predict_proba(loop.learner, extra, pool.classes))
+    if parts_proba:
+        proba = np.concatenate(parts_proba)
+        result.guesses = proba.argmax(axis=1).tolist()
+        result.confidences = proba.max(axis=1).tolist()
+    return result
 
 
-def _errors(loop: ActiveLearningLoop, truth: list[str], classes: np.ndarray) -> list[dict]:
+def _errors(loop: ActiveLearningLoop, truth: list[Any], classes: np.ndarray) -> list[dict]:
     """The first held-out items the model got wrong (positions into the held-out rows)."""
     predicted = classes[np.argmax(loop.validation_probabilities, axis=1)]
     labels = np.asarray(truth, dtype=object)
@@ -117,8 +169,3 @@ def _errors(loop: ActiveLearningLoop, truth: list[str], classes: np.ndarray) -> 
         {"index": int(i), "label": str(labels[i]), "predicted": str(predicted[i])}
         for i in wrong[:MAX_EXAMPLES]
     ]
-
-
-def probabilities(model: Any, texts: list[str], classes: np.ndarray) -> np.ndarray:
-    """Probabilities with columns in the project's class order (unseen classes get 0)."""
-    return predict_proba(model, texts, classes)

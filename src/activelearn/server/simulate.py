@@ -62,7 +62,7 @@ def simulate(
     max_labels: int | None = None,
     error_rate: float = 0.0,
     resend_rate: float = 0.0,
-    think_seconds: float = 0.0,
+    think_seconds: float | tuple[float, float] = 0.0,
     seed: int = 0,
 ) -> SimulationReport:
     """One annotator thread per token, until time or labels run out or the queue empties.
@@ -70,7 +70,10 @@ def simulate(
     ``error_rate`` flips answers to another class (people make mistakes);
     ``resend_rate`` sends an acknowledged answer again with the same
     submission id, as a browser would after a lost response: the server must
-    record it once.
+    record it once. ``think_seconds`` is the pause after each answer, or a
+    ``(low, high)`` range each pause is drawn from uniformly (people take
+    1-5 s per item, not a fixed time: a fixed pause makes annotators march
+    in step).
     """
     run = _Run(
         url, dict(truth), None if duration is None else time.monotonic() + duration,
@@ -97,7 +100,7 @@ class _Run:
     max_labels: int | None
     error_rate: float
     resend_rate: float
-    think_seconds: float
+    think_seconds: float | tuple[float, float]
     seed: int
     report: SimulationReport = field(default_factory=SimulationReport)
     started: int = 0
@@ -148,7 +151,9 @@ class _Run:
             if rng.random() < self.resend_rate:
                 client.label(item["id"], answer, submission_id=submission)
                 mine.resent += 1
-            if self.think_seconds:
+            if isinstance(self.think_seconds, tuple):
+                time.sleep(rng.uniform(*self.think_seconds))
+            elif self.think_seconds:
                 time.sleep(self.think_seconds)
 
     def _answer(self, item_id: str, classes: list[str], rng: np.random.Generator) -> str:

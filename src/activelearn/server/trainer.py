@@ -3,13 +3,15 @@
 A thread watches the label count. When a retrain is due it records a model
 version as *training* and runs a round of the one engine on the label rows
 (:func:`activelearn.server.model.train_and_score`, in a child process by
-default, so TF-IDF's pure-Python tokenising does not hold the server's GIL):
-the loop fits the project's learner, evaluates it on the held-out labels and
+default, so featurizing and fitting never hold the server's GIL): the loop
+fits the project's learner (its recipe: learner, features, strategy, see
+:mod:`activelearn.server.recipe`), evaluates it on the held-out labels and
 queries the open items with the project's strategy. Only then is the version
-marked *ready* and swapped in with one assignment (requests see the old model
-or the new one, never half of one), and the queue takes the loop's order. A
-failed training is recorded with its error and the previous model keeps
-serving.
+marked *ready* and swapped in with one assignment (requests see the old
+guesses or the new ones, never half of them), and the queue takes the loop's
+order. What serves is the model's guess for every open item, computed by the
+job: a request looks it up and never runs a model. A failed training is
+recorded with its error and the previous model keeps serving.
 
 On start the newest ready version is rebuilt from the label rows it was
 trained on (nothing is unpickled), and versions a dead server left in
@@ -18,7 +20,6 @@ trained on (nothing is unpickled), and versions a dead server left in
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from dataclasses import dataclass
@@ -29,13 +30,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from activelearn.errors import ActiveLearnError
 from activelearn.server.child import run_in_child
-from activelearn.server.model import (
-    DEFAULT_LEARNER,
-    TrainResult,
-    probabilities,
-    train_and_score,
-)
-from activelearn.store.models import HELDOUT, READY
+from activelearn.server.model import Rows, TrainJob, TrainResult, train_and_score
+from activelearn.server.recipe import IMAGE, Recipe, from_settings
+from activelearn.store.models import HELDOUT, POOL, READY
+from activelearn.store.records import OpenItem
 from activelearn.store.store import Store, TrainingRow
 
 log = logging.getLogger(__name__)
@@ -44,11 +42,11 @@ TRAIN_NICENESS = 10
 
 @dataclass(frozen=True)
 class LiveModel:
-    """The model that answers predictions; replaced whole, never mutated."""
+    """The serving version's guess for each open item (external id -> label, confidence),
+    computed when it was trained; replaced whole, never mutated."""
 
     version: int
-    model: Any  # a fitted learner from the learner registry
-    classes: np.ndarray
+    guesses: dict[str, tuple[str, float]]
 
 
 class Trainer:
@@ -90,18 +88,14 @@ class Trainer:
         self._requested = True
         self._wake.set()
 
-    def predict(self, text: str | None) -> dict[str, Any] | None:
-        """The current model's guess for one text: label, confidence and version."""
+    def predict(self, item_id: str) -> dict[str, Any] | None:
+        """The serving model's guess for one item: label, confidence and version (None for an
+        item added since it trained: the next version guesses for it)."""
         live = self.current
-        if live is None or text is None:
+        guess = None if live is None else live.guesses.get(item_id)
+        if guess is None:
             return None
-        proba = probabilities(live.model, [text], live.classes)[0]
-        best = int(proba.argmax())
-        return {
-            "label": str(live.classes[best]),
-            "confidence": float(proba[best]),
-            "version": live.version,
-        }
+        return {"label": guess[0], "confidence": guess[1], "version": live.version}
 
     def status(self) -> dict[str, Any]:
         """What the page shows: training / ready / failed / none, and the version serving."""
@@ -162,8 +156,9 @@ class Trainer:
         try:
             label_ids = self.store.version_label_ids(self.project_id, newest["version"])
             rows = self.store.training_rows(self.project_id, label_ids)
-            result = self._fit(rows, pool=[])
-            self.current = LiveModel(newest["version"], result.model, self._classes())
+            pool, extra = self._open_items()
+            result = self._fit(rows, pool, extra, rank=0)
+            self.current = self._live(newest["version"], pool + extra, result)
         except (ActiveLearnError, ValueError) as exc:
             log.error("could not rebuild model version %s: %s", newest["version"], exc)
         finally:
@@ -182,9 +177,9 @@ class Trainer:
             self.project_id, [r.label_id for r in rows], len(rows) - len(heldout), len(heldout)
         )
         self.training_version = version
-        pool = self.store.open_pool_items(self.project_id)
+        pool, extra = self._open_items()
         try:
-            result = self._fit(rows, pool=[text for _, text in pool])
+            result = self._fit(rows, pool, extra, rank=int(settings["rerank_size"]))
         except (ActiveLearnError, ValueError, MemoryError) as exc:
             log.warning("training model version %s failed: %s", version, exc)
             self.store.finish_version(
@@ -195,40 +190,67 @@ class Trainer:
         self.store.finish_version(
             self.project_id, version, metrics=self._describe_errors(result.metrics, heldout)
         )
-        self.current = LiveModel(version, result.model, self._classes())
+        self.current = self._live(version, pool + extra, result)
         self.training_version = None
-        self._rerank(version, [item_id for item_id, _ in pool], result, len(rows))
+        self._rerank(version, [item.item_id for item in pool], result, len(rows))
         return version
 
-    def _fit(self, rows: list[TrainingRow], pool: list[str]) -> TrainResult:
-        train = [r for r in rows if r.split != HELDOUT]
-        heldout = [r for r in rows if r.split == HELDOUT]
+    def recipe(self) -> Recipe:
         info = self.store.project_info(self.project_id)
-        job = functools.partial(
-            train_and_score,
-            learner=info.settings.get("learner", DEFAULT_LEARNER),
-            strategy=info.strategy,
-            rank=min(int(info.settings["rerank_size"]), len(pool)),
-        )
-        args = (
-            [r.text for r in train],
-            [r.label for r in train],
-            [r.text for r in heldout],
-            [r.label for r in heldout],
-            pool,
-            [str(c) for c in self._classes()],
-            int(self.store.project_info(self.project_id).settings["seed"]),
+        return from_settings(info.strategy, info.settings)
+
+    def _open_items(self) -> tuple[list[OpenItem], list[OpenItem]]:
+        """Open items with something to read: the training pool, then the held-out ones."""
+        kind = self.recipe().kind
+        items = [i for i in self.store.open_items(self.project_id, None) if _input(i, kind)]
+        return [i for i in items if i.split == POOL], [i for i in items if i.split != POOL]
+
+    def _fit(
+        self, rows: list[TrainingRow], pool: list[OpenItem], extra: list[OpenItem], rank: int
+    ) -> TrainResult:
+        recipe = self.recipe()
+        rows = [r for r in rows if _input(r, recipe.kind) is not None]
+        info = self.store.project_info(self.project_id)
+
+        def part(values: list[Any], labeled: bool) -> Rows:
+            return Rows(
+                [v.item_id for v in values],
+                [_input(v, recipe.kind) for v in values],
+                [v.label if labeled else None for v in values],
+            )
+
+        job = TrainJob(
+            recipe=recipe,
+            classes=[str(c) for c in info.classes],
+            seed=int(info.settings["seed"]),
+            folder=str(self.store.folder),
+            train=part([r for r in rows if r.split != HELDOUT], True),
+            heldout=part([r for r in rows if r.split == HELDOUT], True),
+            pool=part(pool, False),
+            extra=part(extra, False),
+            rank=rank,
         )
         if not self.isolate:
-            return job(*args)
+            return train_and_score(job)
         # A lower CPU priority: on a busy machine requests go first, training takes the rest.
         # The child dies with the server, even on kill -9 (see activelearn.server.child).
-        return run_in_child(job, *args, niceness=TRAIN_NICENESS)
+        return run_in_child(train_and_score, job, niceness=TRAIN_NICENESS)
+
+    def _live(self, version: int, items: list[OpenItem], result: TrainResult) -> LiveModel:
+        classes = self._classes()
+        guesses = {
+            item.external_id: (str(classes[guess]), float(confidence))
+            for item, guess, confidence in zip(
+                items, result.guesses, result.confidences, strict=True
+            )
+        }
+        return LiveModel(version, guesses)
 
     def _describe_errors(
         self, metrics: dict[str, Any], heldout: list[TrainingRow]
     ) -> dict[str, Any]:
         """Turn held-out error positions into item ids and short texts the page can show."""
+        heldout = [r for r in heldout if _input(r, self.recipe().kind) is not None]
         errors = metrics.get("errors", [])
         texts = self.store.item_texts([heldout[e["index"]].item_id for e in errors])
         positive = str(self._classes()[1]) if len(self._classes()) == 2 else None
@@ -255,7 +277,13 @@ class Trainer:
         """The queue in the order the loop's query chose (the same model that now serves)."""
         if item_ids and result.ranking:
             ranked = [item_ids[i] for i in result.ranking]
-            self.store.set_ranks(self.project_id, version, ranked, n_labels)
+            self.store.set_ranks(self.project_id, version, ranked, n_labels, result.scores)
 
     def _classes(self) -> np.ndarray:
         return np.asarray(self.store.project_info(self.project_id).classes, dtype=object)
+
+
+def _input(row: TrainingRow | OpenItem, kind: str) -> str | None:
+    """What the learner's inputs are made from: the image path of an image project, else the
+    text."""
+    return row.image if kind == IMAGE else row.text

@@ -11,12 +11,16 @@ from sqlalchemy.orm import Session
 
 from activelearn.store.database import StoreBase
 from activelearn.store.models import (
+    ANSWERED,
+    CONFLICT,
     FLAG,
     FLAGGED,
     HELDOUT,
     LABEL,
-    LABELED,
     OPEN,
+    REVIEW,
+    SECOND,
+    TRAINABLE,
     Annotator,
     Item,
     Label,
@@ -42,7 +46,15 @@ class AnswersMixin(StoreBase):
         return [label_record(label, external, name) for label, external, name in rows]
 
     def export_rows(self, project_id: int) -> list[dict[str, Any]]:
-        """One row per live label or flag, joined with its item (see :mod:`.export`)."""
+        """One row per live label or flag, joined with its item (see :mod:`.export`).
+
+        ``label`` is what the project holds as the item's label: the settled
+        one for an overlap item, none while two answers are in conflict.
+        ``answers`` lists the annotators' raw answers, ``review`` says which
+        case the row is (``single``, ``pending``, ``agreed``, ``conflict``,
+        ``settled``, ``corrected``).
+        """
+        raw = self.raw_answers(project_id)  # type: ignore[attr-defined]
         with self.read() as session:
             rows = session.execute(
                 select(Label, Item, Annotator.name)
@@ -55,22 +67,30 @@ class AnswersMixin(StoreBase):
                 )
                 .order_by(Label.created_at, Label.id)
             ).all()
-        return [
-            {
-                "id": item.external_id,
-                "text": item.text,
-                "image": item.image,
-                "label": label.value,
-                "annotator": name,
-                "time": label.created_at,
-                "model_version": label.model_version,
-                "split": item.split,
-                "flagged": label.kind == FLAG,
-                "note": label.note,
-                "meta": item.meta,
-            }
-            for label, item, name in rows
-        ]
+        out = []
+        for label, item, name in rows:
+            answers = raw.get(item.id, [])
+            conflict = item.state == CONFLICT
+            out.append(
+                {
+                    "id": item.external_id,
+                    "text": item.text,
+                    "image": item.image,
+                    "label": None if conflict else label.value,
+                    "annotator": None if conflict else name,
+                    "time": label.created_at,
+                    "model_version": label.model_version,
+                    "split": item.split,
+                    "flagged": label.kind == FLAG,
+                    "note": label.note,
+                    "meta": item.meta,
+                    "review": _review(item.state, label.corrected, len(answers)),
+                    "answers": [
+                        {"annotator": a["annotator"], "label": a["label"]} for a in answers
+                    ],  # fmt: skip
+                }
+            )
+        return out
 
     def progress(self, project_id: int, annotator: AnnotatorInfo | None = None) -> dict[str, Any]:
         info = self.project_info(project_id)
@@ -99,7 +119,7 @@ class AnswersMixin(StoreBase):
                 mine = session.scalar(
                     select(func.count()).where(
                         Label.annotator_id == annotator.id,
-                        Label.kind == LABEL,
+                        Label.kind.in_((LABEL, SECOND)),
                         Label.undone_at.is_(None),
                     )
                 )
@@ -111,8 +131,55 @@ class AnswersMixin(StoreBase):
             "items": sum(states.values()),
             "open": states.get(OPEN, 0),
             "flagged": states.get(FLAGGED, 0),
+            "review": states.get(REVIEW, 0),
+            "conflicts": states.get(CONFLICT, 0),
             "mine": mine,
         }
+
+    def annotator_counts(self, project_id: int) -> list[dict[str, Any]]:
+        """Per person: live labels (held-out among them), second opinions on overlap items,
+        skips, flags and answers taken back.
+
+        Every annotator is listed, also those who have not answered yet; the
+        ``import`` annotator holds the labels a file brought in.
+        """
+        with self.read() as session:
+            people = session.execute(
+                select(Annotator.id, Annotator.name, Annotator.is_admin)
+                .where(Annotator.project_id == project_id)
+                .order_by(Annotator.id)
+            ).all()
+            rows = session.execute(
+                select(
+                    Label.annotator_id,
+                    Label.kind,
+                    Item.split,
+                    Label.undone_at.is_not(None) & Label.replaced_by.is_(None),
+                    func.count(),
+                )  # fmt: skip
+                .join(Item, Label.item_id == Item.id)
+                .where(Label.project_id == project_id)
+                .group_by(
+                    Label.annotator_id,
+                    Label.kind,
+                    Item.split,
+                    Label.undone_at.is_not(None) & Label.replaced_by.is_(None),
+                )  # fmt: skip
+            ).all()
+        counts: dict[int, Counter[str]] = {pid: Counter() for pid, _, _ in people}
+        for annotator_id, kind, split, taken_back, n in rows:
+            tally = counts[annotator_id]
+            if taken_back:
+                tally["undone"] += n
+                continue
+            tally[{LABEL: "labels", FLAG: "flags", SECOND: "seconds"}.get(kind, f"{kind}s")] += n
+            if kind == LABEL and split == HELDOUT:
+                tally["heldout"] += n
+        keys = ("labels", "heldout", "seconds", "skips", "flags", "undone")
+        return [
+            {"name": name, "admin": bool(admin), **{k: counts[pid][k] for k in keys}}
+            for pid, name, admin in people
+        ]
 
     def readiness(self, project_id: int) -> Readiness:
         """The counts that decide when the first model trains (see :class:`Readiness`)."""
@@ -135,15 +202,29 @@ class AnswersMixin(StoreBase):
         )
 
     def label_count(self, project_id: int) -> int:
+        """Labels a model can train on now (conflicts wait until they are settled)."""
         with self.read() as session:
-            return sum(label_counts(session, project_id).values())
+            return session.scalar(
+                select(func.count()).where(Item.project_id == project_id, Item.state.in_(TRAINABLE))
+            )
+
+
+def _review(state: str, corrected: bool, n_answers: int) -> str:
+    if state == CONFLICT:
+        return "conflict"
+    if state == REVIEW:
+        return "pending"
+    if corrected:
+        return "settled" if n_answers >= 2 else "corrected"
+    return "agreed" if n_answers >= 2 else "single"
 
 
 def label_counts(session: Session, project_id: int) -> Counter[str]:
-    """Labeled items per split, read from the queue index (items carry their state)."""
+    """Items with a live label per split (overlap items count once, from their first
+    answer), read from the queue index (items carry their state)."""
     rows = session.execute(
         select(Item.split, func.count())
-        .where(Item.project_id == project_id, Item.state == LABELED)
+        .where(Item.project_id == project_id, Item.state.in_(ANSWERED))
         .group_by(Item.split)
     ).all()
     return Counter(dict(rows))

@@ -1,9 +1,12 @@
-"""Export a project's labels to CSV, JSON Lines or Parquet.
+"""Export a project's labels to CSV, JSON Lines, Parquet or Label Studio's JSON.
 
 Columns: ``id``, ``text``, ``image``, ``label``, ``annotator``, ``time``
 (ISO 8601, UTC), ``model_version`` (the model whose prediction the person
 saw), ``split`` (``pool`` or ``heldout``), ``flagged``, ``note``, ``meta``
-(JSON text). ``id`` and ``label`` are the columns the loop's
+(JSON text), ``review`` (``single``, ``pending``, ``agreed``, ``conflict``,
+``settled``, ``corrected``) and ``answers`` (JSON text: every annotator's raw
+answer). ``label`` is the settled label of an overlap item, empty while its
+two answers conflict. ``id`` and ``label`` are the columns the loop's
 :class:`~activelearn.oracles.FileOracle` reads, so an export can answer a
 file-oracle batch directly.
 
@@ -13,6 +16,9 @@ or a note can then fetch URLs or run commands on the reader's machine (CSV
 injection). In CSV such cells are written with a leading ``'`` (OWASP's
 advice), except plain numbers such as ``-1``; JSON Lines and Parquet keep
 every value as it is, so machine round trips should use them.
+
+``label-studio`` writes Label Studio tasks with one annotation per raw answer
+(see :mod:`.labelstudio`); ``.json`` files get it by default.
 """
 
 from __future__ import annotations
@@ -26,13 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from activelearn.errors import ConfigError
+from activelearn.store.labelstudio import to_tasks
 from activelearn.store.store import Store
 
 COLUMNS = [
     "id", "text", "image", "label", "annotator", "time", "model_version", "split", "flagged",
-    "note", "meta",
+    "note", "meta", "review", "answers",
 ]  # fmt: skip
-FORMATS = ("csv", "jsonl", "parquet")
+FORMATS = ("csv", "jsonl", "parquet", "label-studio")
+EXTENSIONS = {"json": "label-studio"}  # extensions that name a format other than their own
+SUFFIXES = {"label-studio": "json"}  # the file extension of each format (default: its name)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
@@ -44,11 +53,16 @@ def export_labels(store: Store, project_id: int, path: str | Path, fmt: str | No
     next to ``path`` first and moved into place, so a reader never sees half of it.
     """
     path = Path(path)
-    fmt = fmt or path.suffix.lstrip(".").lower()
+    fmt = fmt or EXTENSIONS.get(path.suffix.lstrip(".").lower(), path.suffix.lstrip(".").lower())
     if fmt not in FORMATS:
         raise ConfigError(f"cannot export to {fmt!r}: use one of {', '.join(FORMATS)}")
-    rows = [_flat(row) for row in store.export_rows(project_id)]
     tmp = path.with_name(path.name + ".tmp")
+    if fmt == "label-studio":
+        tasks = to_tasks(store.export_rows(project_id))
+        tmp.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+        return len(tasks)
+    rows = [_flat(row) for row in store.export_rows(project_id)]
     if fmt == "csv":
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS)
@@ -67,6 +81,7 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     out["time"] = dt.datetime.fromtimestamp(row["time"], dt.timezone.utc).isoformat()
     out["meta"] = None if row["meta"] is None else json.dumps(row["meta"], ensure_ascii=False)
+    out["answers"] = json.dumps(row["answers"], ensure_ascii=False)
     return out
 
 

@@ -32,12 +32,21 @@ class ItemsMixin(StoreBase):
         labels: Sequence[Any] | None = None,
         meta: Sequence[dict[str, Any] | None] | None = None,
         priority: int = 0,
+        split: str | None = None,
     ) -> list[str]:
         """Add items (ids default to their positions counted from the items already there).
 
         Returns the external ids. Labels given here are stored as answers of
-        the ``import`` annotator.
+        the ``import`` annotator (one answer: an imported label is not reviewed).
+        A random ``overlap`` share of the items needs two answers, from two
+        annotators. ``split`` puts every item in the training
+        pool or the held-out set; by default a random ``heldout_fraction``
+        is held out. Items a loop asked for go to the pool (``split="pool"``):
+        the loop chose them to learn from, and a random draw would quietly
+        turn some into evaluation items it never gets.
         """
+        if split not in (None, POOL, HELDOUT):
+            raise DataError(f"split must be {POOL!r} or {HELDOUT!r}, got {split!r}")
         n = len(texts if texts is not None else images or [])
         if n == 0:
             raise DataError("no items given: pass texts or images")
@@ -60,7 +69,12 @@ class ItemsMixin(StoreBase):
                 raise DataError("item ids must be unique")
             _refuse_nul(keys, texts, images)
             heldout = rng.random(n) < info.settings["heldout_fraction"]
+            if split is not None:
+                heldout[:] = split == HELDOUT
             ranks = start + rng.permutation(n)
+            # Its own generator: projects without overlap keep the draws they always had.
+            overlap = np.random.default_rng([info.settings["seed"], project_id, start, 2])
+            needed = 1 + (overlap.random(n) < info.settings.get("overlap", 0.0))
             rows = [
                 Item(
                     project_id=project_id,
@@ -72,6 +86,7 @@ class ItemsMixin(StoreBase):
                     state=LABELED if labels is not None and labels[i] is not None else OPEN,
                     priority=priority,
                     rank=float(ranks[i]),
+                    needed=int(needed[i]),
                 )
                 for i in range(n)
             ]

@@ -21,14 +21,20 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Kinds of annotation rows: a label carries a class; skip and flag carry none.
-LABEL, SKIP, FLAG = "label", "skip", "flag"
-# Item states kept on the item itself so the queue query needs no anti-join.
-OPEN, LABELED, FLAGGED = "open", "labeled", "flagged"
+# Kinds of annotation rows: a label carries a class; skip and flag carry none. A second
+# opinion (on an overlap item) carries a class too, from a second annotator.
+LABEL, SKIP, FLAG, SECOND = "label", "skip", "flag", "second"
+# Item states kept on the item itself so the queue query needs no anti-join. An overlap
+# item is in review between its first and second answer, and in conflict when they differ
+# (until an admin settles it).
+OPEN, LABELED, FLAGGED, REVIEW, CONFLICT = "open", "labeled", "flagged", "review", "conflict"
+ANSWERED = (LABELED, REVIEW, CONFLICT)  # states of items that hold a live label
+TRAINABLE = (LABELED, REVIEW)  # a conflict trains nothing until it is settled
 # Items used to train the model, and items set aside to evaluate it.
 POOL, HELDOUT = "pool", "heldout"
 # Model version states.
@@ -80,6 +86,11 @@ class Item(Base):
     # Higher priority first (items a running loop asked for), then lower rank.
     priority: Mapped[int] = mapped_column(Integer, default=0)
     rank: Mapped[float] = mapped_column(Float, default=0.0)
+    # The strategy's score and the model version whose query ranked the item (None: unranked).
+    score: Mapped[float | None] = mapped_column(Float)
+    ranked_by: Mapped[int | None] = mapped_column(Integer)
+    # Answers the item needs: 2 for the overlap share (two annotators, then agreement).
+    needed: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 # The queue's order, so "next item" reads one index entry instead of sorting the pool.
@@ -121,6 +132,10 @@ class Label(Base):
     model_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[float] = mapped_column(Float)
     undone_at: Mapped[float | None] = mapped_column(Float)
+    # The correction (or settled conflict) that replaced this answer; an undone answer the
+    # annotator took back has none. ``corrected``: this row is an admin's correction.
+    replaced_by: Mapped[int | None] = mapped_column(Integer)
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Lease(Base):

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from activelearn.store.models import POOL
 from activelearn.store.store import Store
 
 
@@ -53,6 +54,8 @@ class StoreOracle:
         known = self.store.existing_ids(self.project_id, keys)
         absent = [(key, str(item)) for key, item in zip(keys, raw, strict=True) if key not in known]
         if absent:
+            # The loop asked for these to learn from: never drawn into the held-out set.
             self.store.add_items(
-                self.project_id, texts=[t for _, t in absent], ids=[k for k, _ in absent]
-            )
+                self.project_id, texts=[t for _, t in absent], ids=[k for k, _ in absent],
+                split=POOL,
+            )  # fmt: skip

@@ -13,7 +13,7 @@ from activelearn.store.errors import NotFound
 from activelearn.store.items import ItemsMixin
 from activelearn.store.models import Project
 from activelearn.store.records import ProjectInfo, project_info
-from activelearn.store.settings import DEFAULT_SETTINGS
+from activelearn.store.settings import DEFAULT_SETTINGS, RECIPE_SETTINGS
 
 
 class ProjectsMixin(ItemsMixin):
@@ -45,11 +45,10 @@ class ProjectsMixin(ItemsMixin):
         classes = [str(c) for c in classes]
         if len(classes) < 2 or len(set(classes)) != len(classes):
             raise ConfigError(f"a project needs at least two distinct classes, got {classes}")
-        unknown = set(settings or {}) - set(DEFAULT_SETTINGS)
+        known = {*DEFAULT_SETTINGS, *RECIPE_SETTINGS}
+        unknown = set(settings or {}) - known
         if unknown:
-            raise ConfigError(
-                f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}"
-            )
+            raise ConfigError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
         if budget is not None and budget < 1:
             raise ConfigError(f"budget must be at least 1, got {budget}")
         merged = {**DEFAULT_SETTINGS, **(settings or {})}

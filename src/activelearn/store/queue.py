@@ -3,6 +3,12 @@
 Two rules are enforced by the schema itself rather than by code: one lease
 per item (the lease's primary key is the item) and one live label per item
 (a partial unique index).
+
+Review: an overlap item (``needed == 2``) is in *review* after its first
+label and is served, first of all, to someone else; their answer is a
+*second* opinion (its own kind, so the one-live-label rule still holds). The
+same class makes the item labeled; another puts it in *conflict*, where it
+trains nothing until an admin settles it with :meth:`QueueMixin.correct`.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +25,7 @@ from activelearn.store.database import StoreBase
 from activelearn.store.errors import Conflict, Forbidden, InvalidInput, NotFound
 from activelearn.store.items import find_item
 from activelearn.store.models import (
+    CONFLICT,
     FLAG,
     FLAGGED,
     HELDOUT,
@@ -26,6 +33,8 @@ from activelearn.store.models import (
     LABELED,
     OPEN,
     POOL,
+    REVIEW,
+    SECOND,
     SKIP,
     Item,
     Label,
@@ -58,7 +67,8 @@ class QueueMixin(StoreBase):
         info = self.project_info(annotator.project_id)
         now = time.time()
         expires = now + info.settings["lease_seconds"]
-        with self.write() as session:
+        # A lease is cheap to lose (the item is served again): no fsync for it.
+        with self.write(durable=False) as session:
             # An expired lease stays with its holder until the item is leased to someone
             # else: a late answer from them is still theirs to give (see ``submit``).
             held = session.scalar(select(Lease).where(Lease.annotator_id == annotator.id))
@@ -74,8 +84,10 @@ class QueueMixin(StoreBase):
                 labeled + 1
             )
             order = (HELDOUT, POOL) if want_heldout else (POOL, HELDOUT)
-            # Items this annotator skipped come back after everything else, oldest skip first.
-            queries = [_queue_query(info.id, annotator.id, now, split) for split in order]
+            # Second opinions first (they finish an item), then the splits in proportion;
+            # items this annotator skipped come back after everything else, oldest skip first.
+            queries = [_review_query(info.id, annotator.id, now)]
+            queries += [_queue_query(info.id, annotator.id, now, split) for split in order]
             queries.append(_skipped_query(info.id, annotator.id, now))
             for query in queries:
                 # On PostgreSQL concurrent requests skip each other's candidate row.
@@ -138,7 +150,7 @@ class QueueMixin(StoreBase):
                 replayed = _replayed(session, annotator, submission_id, item, kind, value)
                 if replayed is not None:
                     return replayed
-                if item.state != OPEN:
+                if item.state not in (OPEN, REVIEW):
                     raise Conflict(f"item {item_id!r} is {item.state} already")
                 lease = session.get(Lease, item.id)
                 if lease is not None and lease.annotator_id != annotator.id:
@@ -150,11 +162,15 @@ class QueueMixin(StoreBase):
                     )
                 if model_version is not None:
                     check_version(session, info.id, model_version)
+                first = _first_answer(session, item) if item.state == REVIEW else None
+                if first is not None and first.annotator_id == annotator.id:
+                    raise Conflict(f"item {item_id!r} has your answer already: a second "
+                                   "opinion comes from someone else")  # fmt: skip
                 row = Label(
                     project_id=info.id,
                     item_id=item.id,
                     annotator_id=annotator.id,
-                    kind=kind,
+                    kind=SECOND if first is not None and kind == LABEL else kind,
                     value=value,
                     note=note,
                     submission_id=submission_id,
@@ -162,7 +178,7 @@ class QueueMixin(StoreBase):
                     created_at=now,
                 )
                 session.add(row)
-                item.state = {LABEL: LABELED, FLAG: FLAGGED, SKIP: OPEN}[kind]
+                item.state = _state_after(item, kind, first, value)
                 session.delete(lease)
                 session.flush()
                 return label_record(row, item.external_id, annotator.name)
@@ -183,8 +199,10 @@ class QueueMixin(StoreBase):
 
         The one way past the lease rule of :meth:`submit`, for fixing a
         mistake an admin has found (in an export, or among the held-out
-        errors). The replaced answer keeps its row with ``undone_at`` set, as
-        an undone one does. Refused: non-admins (403), and an item someone
+        errors) and for settling a conflict between two annotators. The
+        replaced answer keeps its row with ``undone_at`` set and
+        ``replaced_by`` naming the correction (second opinions stay as they
+        are): the raw answers stay in the export. Refused: non-admins (403), and an item someone
         else holds a live lease on (409: correct it once they have answered).
         A repeated ``submission_id`` returns the first answer.
         """
@@ -209,15 +227,16 @@ class QueueMixin(StoreBase):
                     )
                 if lease is not None:
                     session.delete(lease)
-                session.execute(
-                    update(Label)
-                    .where(
+                replaced = session.scalars(
+                    select(Label).where(
                         Label.item_id == item.id,
                         Label.kind.in_((LABEL, FLAG)),
                         Label.undone_at.is_(None),
                     )
-                    .values(undone_at=now)
-                )
+                ).all()
+                for old in replaced:
+                    old.undone_at = now
+                session.flush()  # the old live label goes before the new one comes
                 row = Label(
                     project_id=info.id,
                     item_id=item.id,
@@ -227,10 +246,13 @@ class QueueMixin(StoreBase):
                     note=note,
                     submission_id=submission_id,
                     created_at=now,
+                    corrected=True,
                 )
                 session.add(row)
                 item.state = LABELED
                 session.flush()
+                for old in replaced:
+                    old.replaced_by = row.id
                 return label_record(row, item.external_id, admin.name)
         except IntegrityError:
             raise Conflict(f"item {item_id!r} was labeled by someone else just now") from None
@@ -251,10 +273,17 @@ class QueueMixin(StoreBase):
             )
             if row is None:
                 raise NotFound("nothing to undo: you have no answers left to take back")
-            row.undone_at = now
             item = session.get_one(Item, row.item_id)
+            if row.kind == LABEL and _second_answer(session, item) is not None:
+                raise Conflict(
+                    f"item {item.external_id!r} has a second opinion since: an admin can "
+                    "correct its label (it stays in the review)"
+                )
+            row.undone_at = now
             if row.kind in (LABEL, FLAG):
                 item.state = OPEN
+            elif row.kind == SECOND:
+                item.state = REVIEW
             record = label_record(row, item.external_id, annotator.name)
             lease = session.get(Lease, item.id)
             if lease is not None and lease.annotator_id != annotator.id and lease.expires_at >= now:
@@ -310,12 +339,61 @@ def _replayed(
     )
     if previous is None:
         return None
-    if (previous.item_id, previous.kind, previous.value) != (item.id, kind, value):
+    given = LABEL if previous.kind == SECOND else previous.kind  # a second opinion is a label
+    if (previous.item_id, given, previous.value) != (item.id, kind, value):
         raise Conflict(
             f"submission id {submission_id!r} was already used for another answer: "
             "generate a new id for every answer"
         )
     return label_record(previous, item.external_id, annotator.name, replayed=True)
+
+
+def _first_answer(session: Session, item: Item) -> Label | None:
+    """The live label of an item (its first answer, on an item in review)."""
+    return session.scalar(
+        select(Label).where(
+            Label.item_id == item.id, Label.kind == LABEL, Label.undone_at.is_(None)
+        )
+    )
+
+
+def _second_answer(session: Session, item: Item) -> Label | None:
+    return session.scalar(
+        select(Label).where(
+            Label.item_id == item.id, Label.kind == SECOND, Label.undone_at.is_(None)
+        )
+    )
+
+
+def _state_after(item: Item, kind: str, first: Label | None, value: str | None) -> str:
+    """An item's state once an answer of ``kind`` is in (``first``: the label before it)."""
+    if kind == SKIP:
+        return item.state  # open, or still in review
+    if kind == FLAG:
+        return FLAGGED
+    if first is not None:
+        return LABELED if first.value == value else CONFLICT
+    return REVIEW if item.needed > 1 else LABELED
+
+
+def _review_query(project_id: int, annotator_id: int, now: float) -> Any:
+    """Items in review that this annotator has not answered (or skipped): second opinions."""
+    mine = select(Label.item_id).where(
+        Label.annotator_id == annotator_id,
+        Label.kind.in_((LABEL, SECOND)),
+        Label.undone_at.is_(None),
+    )
+    return (
+        select(Item)
+        .where(
+            Item.project_id == project_id,
+            Item.state == REVIEW,
+            Item.id.not_in(_live_leases(now)),
+            Item.id.not_in(mine),
+            Item.id.not_in(_skips(annotator_id).with_only_columns(Label.item_id)),
+        )
+        .order_by(Item.priority.desc(), Item.rank, Item.id)
+    )
 
 
 def _queue_query(project_id: int, annotator_id: int, now: float, split: str) -> Any:

@@ -63,8 +63,20 @@ class LabelRecord:
 class TrainingRow:
     label_id: int
     item_id: int
-    text: str
+    text: str | None
     label: str
+    split: str
+    image: str | None = None  # path relative to the project folder
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """An unlabeled item the trainer ranks (pool) or guesses for (held-out)."""
+
+    item_id: int
+    external_id: str
+    text: str | None
+    image: str | None
     split: str
 
 

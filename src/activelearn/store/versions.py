@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from activelearn.store.database import StoreBase, chunks
@@ -21,49 +21,57 @@ from activelearn.store.models import (
     OPEN,
     POOL,
     READY,
+    TRAINABLE,
     TRAINING,
     Item,
     Label,
     ModelVersion,
     Round,
 )
-from activelearn.store.records import TrainingRow
+from activelearn.store.records import OpenItem, TrainingRow
 
 
 class VersionsMixin(StoreBase):
     def training_rows(
         self, project_id: int, label_ids: Sequence[int] | None = None
     ) -> list[TrainingRow]:
-        """Labels with their items' texts: the live ones, or exactly the rows ``label_ids``."""
+        """Labels with their items' texts or images: the live ones, or exactly ``label_ids``.
+
+        Live ones leave out items in conflict (two annotators disagree and no
+        admin has settled it yet): the settled label is what trains.
+        """
         query = (
-            select(Label.id, Item.id, Item.text, Label.value, Item.split)
+            select(Label.id, Item.id, Item.text, Label.value, Item.split, Item.image)
             .join(Item, Label.item_id == Item.id)
             .where(Label.project_id == project_id, Label.kind == LABEL)
             .order_by(Label.id)
         )
         with self.read() as session:
             if label_ids is None:
-                rows = session.execute(query.where(Label.undone_at.is_(None))).all()
+                live = query.where(Label.undone_at.is_(None), Item.state.in_(TRAINABLE))
+                rows = session.execute(live).all()
             else:
                 rows = []
                 for chunk in chunks(sorted(label_ids), 500):
                     rows += session.execute(query.where(Label.id.in_(chunk))).all()
-        return [TrainingRow(*row) for row in rows if row[2] is not None]
+        return [TrainingRow(*row) for row in rows if row[2] is not None or row[5] is not None]
 
-    def open_pool_items(self, project_id: int) -> list[tuple[int, str]]:
-        """(item id, text) of unlabeled training-pool items: what the strategy ranks."""
+    def open_items(self, project_id: int, split: str | None = POOL) -> list[OpenItem]:
+        """Unlabeled items of ``split`` (None: every split), by item id: what the strategy
+        ranks (the training pool) and what the card shows a guess for (all of them)."""
+        query = (
+            select(Item.id, Item.external_id, Item.text, Item.image, Item.split)
+            .where(
+                Item.project_id == project_id,
+                Item.state == OPEN,
+                or_(Item.text.is_not(None), Item.image.is_not(None)),
+            )
+            .order_by(Item.id)
+        )
+        if split is not None:
+            query = query.where(Item.split == split)
         with self.read() as session:
-            return [
-                (row[0], row[1])
-                for row in session.execute(
-                    select(Item.id, Item.text).where(
-                        Item.project_id == project_id,
-                        Item.state == OPEN,
-                        Item.split == POOL,
-                        Item.text.is_not(None),
-                    )
-                )
-            ]
+            return [OpenItem(*row) for row in session.execute(query)]
 
     def item_texts(self, item_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
         """External id and text by internal item id."""
@@ -153,24 +161,41 @@ class VersionsMixin(StoreBase):
             return list(_version(session, project_id, version).label_ids)
 
     def set_ranks(
-        self, project_id: int, model_version: int, item_ids: Sequence[int], n_labels: int
+        self,
+        project_id: int,
+        model_version: int,
+        item_ids: Sequence[int],
+        n_labels: int,
+        scores: Sequence[float] | None = None,
     ) -> None:
         """Put ``item_ids`` (best first) at the head of the queue and record the round.
+
+        ``scores`` (the strategy's, one per item) are kept with the items, with
+        the version that ranked them: why each item is where it is.
 
         Ranks of round ``r`` lie below every earlier round's, so only the
         re-ranked items are written, in short transactions that let label
         submissions through between them.
         """
         info = self.project_info(project_id)
+        scores = list(scores or [])
+        scores += [None] * (len(item_ids) - len(scores))
         with self.read() as session:
             n_rounds = session.scalar(select(func.count()).where(Round.project_id == project_id))
         base = -float(n_rounds + 1) * 1e9
         for offset, chunk in enumerate(chunks(list(item_ids), 200)):
-            with self.write() as session:
+            # Ranks are recomputed by the next version if a power cut takes them: no fsync.
+            with self.write(durable=False) as session:
+                start = offset * 200
                 session.execute(
                     update(Item),
                     [
-                        {"id": item_id, "rank": base + offset * 200 + i}
+                        {
+                            "id": item_id,
+                            "rank": base + start + i,
+                            "score": scores[start + i],
+                            "ranked_by": model_version,
+                        }
                         for i, item_id in enumerate(chunk)
                     ],
                 )

@@ -364,6 +364,7 @@ async function start() {
     $("model-status").textContent = `model: status unavailable (${e.message})`;
   }), 3000);
   setInterval(() => flush().catch(() => {}), 5000);
+  if (project.admin) await startAdmin();
 }
 
 function askToken(message) {

@@ -1,0 +1,70 @@
+"""The app drives the one engine with any registered learner, featurizer and strategy."""
+
+from __future__ import annotations
+
+import pytest
+from server_helpers import make_texts
+from sqlalchemy import select
+
+from activelearn.errors import ConfigError
+from activelearn.server.recipe import choose, strategy_reasons
+from activelearn.server.trainer import Trainer
+from activelearn.store import Store
+from activelearn.store.models import Item, Round
+
+
+def _trained(tmp_path, n=80, labels=40, **choices):
+    texts, truth = make_texts(n, seed=3)
+    recipe = choose("text", **choices)
+    store = Store.open(tmp_path / "p")
+    settings = {"min_heldout": 3, "heldout_fraction": 0.25, **recipe.settings()}
+    info = store.create_project(
+        "demo", ["neg", "pos"], texts=texts, strategy=recipe.strategy, settings=settings,
+        labels=[*truth[:labels], *[None] * (n - labels)],
+    )  # fmt: skip
+    trainer = Trainer(store, info.id, isolate=False)
+    assert trainer.train_once() == 1
+    version = store.versions(info.id)[0]
+    assert version["status"] == "ready", version["error"]
+    return store, info, trainer, version
+
+
+@pytest.mark.parametrize(
+    "choices",
+    [
+        {"strategy": "ratio"},  # validation errors: the held-out labels
+        {"learner": {"name": "committee", "params": {"n_members": 3}}, "features": "tfidf",
+         "strategy": "vote_entropy"},  # Monte-Carlo samples: the committee's members
+        {"learner": "logistic_regression", "features": "tfidf", "strategy": "margin"},
+    ],
+)  # fmt: skip
+def test_a_registered_strategy_ranks_the_queue_with_its_scores(tmp_path, choices):
+    store, info, trainer, version = _trained(tmp_path, **choices)
+    assert 0 <= version["metrics"]["macro_f1"] <= 1
+    with store.read() as session:
+        (round_,) = session.scalars(select(Round)).all()
+        ranked = session.scalars(select(Item).where(Item.ranked_by == 1).order_by(Item.rank)).all()
+    assert round_.strategy == info.strategy and ranked
+    scores = [item.score for item in ranked]
+    assert all(s is not None for s in scores)
+    if info.strategy != "ratio":  # ratio takes quotas per predicted class, each sorted
+        assert scores == sorted(scores, reverse=True)
+    open_ids = {i.external_id for i in store.open_items(info.id, None)}
+    assert set(trainer.current.guesses) == open_ids  # every open item has its guess
+
+
+def test_every_strategy_a_model_can_feed_is_accepted_and_the_rest_say_why():
+    plain = choose("text")
+    reasons = strategy_reasons(plain)
+    assert reasons["margin"] == reasons["ratio"] == ""
+    assert "Monte-Carlo samples" in reasons["bald"] and "embeddings" in reasons["coreset"]
+    committee = choose("text", learner="committee", features="tfidf", strategy="bald")
+    assert strategy_reasons(committee)["vote_entropy"] == ""
+    # Dense features are embeddings: every diversity strategy works on them.
+    dense = choose("image", features="pixels", learner="logistic_regression", strategy="typiclust")
+    assert all(strategy_reasons(dense)[name] == "" for name in ("coreset", "badge", "typiclust"))
+    # A network with `embed` and MC dropout feeds both on raw pixels.
+    cnn = choose("image", learner="cnn", features="none", strategy="bald")
+    assert all(strategy_reasons(cnn)[name] == "" for name in ("bald", "badge", "coreset"))
+    with pytest.raises(ConfigError, match="held-out set"):
+        choose("text", strategy="ratio", heldout=False)

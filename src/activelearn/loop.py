@@ -24,6 +24,7 @@ import numpy as np
 from activelearn.data.pool import Pool, n_rows
 from activelearn.data.splits import select_seed
 from activelearn.errors import ConfigError, DataError, LabelsPending
+from activelearn.heldout import LabeledSet, as_labeled_set
 from activelearn.history import History
 from activelearn.learners.base import fit, predict_proba
 from activelearn.metrics import classification_metrics
@@ -47,19 +48,6 @@ class Event:
     kind: str
     round: int
     data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class LabeledSet:
-    """Held-out data with labels: the validation set (decisions) or the test set (reports)."""
-
-    X: Any
-    y: np.ndarray
-
-    def __post_init__(self) -> None:
-        self.y = np.asarray(self.y)
-        if n_rows(self.X) != len(self.y):
-            raise DataError(f"held-out set has {n_rows(self.X)} items but {len(self.y)} labels")
 
 
 class ActiveLearningLoop:
@@ -148,8 +136,8 @@ class ActiveLearningLoop:
         self.max_rounds = max_rounds
         self.max_labels = max_labels
         self.stopping = list(stopping)
-        self.validation = _labeled_set(validation)
-        self.test = _labeled_set(test)
+        self.validation = as_labeled_set(validation)
+        self.test = as_labeled_set(test)
         if embeddings is not None and len(embeddings) != len(pool):
             raise DataError(f"got {len(embeddings)} embeddings for a pool of {len(pool)} items")
         self.embeddings = embeddings
@@ -510,9 +498,3 @@ def _semi_supervision(value: Any, seed: int) -> Any:
     from activelearn.semi import SEMI_SUPERVISION
 
     return SEMI_SUPERVISION.make(value, random_state=seed)
-
-
-def _labeled_set(value: tuple[Any, Any] | LabeledSet | None) -> LabeledSet | None:
-    if value is None or isinstance(value, LabeledSet):
-        return value
-    return LabeledSet(*value)

@@ -21,7 +21,8 @@ def console_table(summary: dict[str, Any]) -> str:
     metric = summary["metric"]
     imbalanced = any(r.get("final_minority_f1_mean") is not None for r in rows)
     binary = all(r.get("n_classes") == 2 for r in rows)
-    columns: list[tuple[str, int]] = [("model", 30), ("labels", 7), (metric, 17)]
+    width = max(30, *(len(f"{r['strategy']} ({len(r['seeds'])} seeds)") + 1 for r in rows))
+    columns: list[tuple[str, int]] = [("model", width), ("labels", 7), (metric, 17)]
     if metric != "macro_f1":
         columns.append(("macro-F1", 17))
     if imbalanced:

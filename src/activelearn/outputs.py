@@ -64,6 +64,8 @@ class PoolOutputs:
         self.requires = strategy.requires
         self.n_samples = wanted_samples(strategy)
         self.chunk_size = loop.score_batch_size
+        # What the strategy validates itself as it scores (one read of each part, not two).
+        self.unvalidated = strategy.validates
         self._scored = 0  # candidates scored so far, for the progress events
 
     @property
@@ -117,11 +119,18 @@ class PoolOutputs:
         self.loop.emit_scoring(self._scored, len(self.candidates))
 
     def _probabilities(self, positions: np.ndarray) -> np.ndarray:
+        batches = self._batches(positions)
+        values = "probabilities" not in self.unvalidated
+        if len(batches) == 1:  # a part of the scoring pass: no copy into a second array
+            part = self.loop.predict_positions(batches[0])
+            validate_field("probabilities", part, len(positions), values=values)
+            self._progress(len(positions))
+            return part
         out = np.empty((len(positions), len(self.loop.pool.classes)))
         start = 0
-        for batch in self._batches(positions):
+        for batch in batches:
             part = self.loop.predict_positions(batch)
-            validate_field("probabilities", part, len(batch))
+            validate_field("probabilities", part, len(batch), values=values)
             out[start : start + len(batch)] = part
             start += len(batch)
             self._progress(len(batch))
@@ -153,7 +162,8 @@ class PoolOutputs:
             "probabilities": np.concatenate(probabilities),
             "embeddings": np.concatenate(embeddings),
         }
-        validate_field("probabilities", out["probabilities"], len(positions))
+        values = "probabilities" not in self.unvalidated
+        validate_field("probabilities", out["probabilities"], len(positions), values=values)
         validate_field("embeddings", out["embeddings"], len(positions))
         return out
 

@@ -74,6 +74,9 @@ class OutputSource(Protocol):
     """
 
     chunk_size: int
+    # Fields whose values the source leaves to the strategy to validate (it checks
+    # their shapes): those the strategy validates while it scores them.
+    unvalidated: frozenset[str]
 
     def provides(self, need: str) -> bool: ...
 
@@ -134,7 +137,8 @@ class ModelOutputs:
                 for key, array in self._source.compute(need, rows).items():
                     if self._values.get(key) is None:
                         self._values[key] = array
-                        self._validated.add(key)  # the source validates what it computes
+                        if key not in getattr(self._source, "unvalidated", ()):
+                            self._validated.add(key)  # the source validated it
                 value = self._values[name]
         return value
 
@@ -153,6 +157,14 @@ class ModelOutputs:
 
     def computed(self, name: str) -> bool:
         return self._values[name] is not None
+
+    def unchecked(self, name: str) -> bool:
+        """Whether the values of ``name`` still need validating (by a strategy that
+        validates while it scores: :attr:`QueryStrategy.validates`)."""
+        return name not in self._validated
+
+    def mark_validated(self, name: str) -> None:
+        self._validated.add(name)
 
     @property
     def n_candidates(self) -> int:
@@ -231,10 +243,14 @@ class QueryStrategy(ABC):
     # has, or the learner's default number of dropout passes).
     n_samples: int | None = None
 
+    # Fields ``select`` validates itself as it first reads them (fused with scoring, so a
+    # large array is read from memory once); ``query`` then checks only their shapes.
+    validates: frozenset[str] = frozenset()
+
     def query(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         if n < 0:
             raise ValueError(f"cannot query a negative number of items ({n})")
-        check_outputs(outputs, self.requires, self.name)
+        check_outputs(outputs, self.requires, self.name, deferred=self.validates)
         available = outputs.n_candidates
         notes: tuple[str, ...] = ()
         if n > available:
@@ -253,7 +269,9 @@ class QueryStrategy(ABC):
 
     def __repr__(self) -> str:
         params = ", ".join(
-            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "requires"
+            f"{k}={v!r}"
+            for k, v in vars(self).items()
+            if not k.startswith("_") and k not in ("requires", "validates")
         )
         return f"{type(self).__name__}({params})"
 
@@ -268,11 +286,19 @@ def wanted_samples(strategy: QueryStrategy) -> int | None:
     return None
 
 
-def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) -> None:
+def check_outputs(
+    outputs: ModelOutputs,
+    requires: frozenset[str],
+    name: str,
+    *,
+    deferred: frozenset[str] = frozenset(),
+) -> None:
     """Raise unless ``outputs`` holds (or can compute) every input in ``requires``.
 
     Arrays handed in are validated here, once per array; arrays a lazy source
     computes are validated by the source as it computes them, part by part.
+    Fields in ``deferred`` get their shape checked here and their values by
+    the strategy, in the same pass that scores them (see :func:`probability_blocks`).
     """
     for need in sorted(requires):
         if not outputs.available(need):
@@ -283,8 +309,10 @@ def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) ->
     for need in sorted(requires):
         for field_name in FIELDS[need]:
             if outputs.computed(field_name) and field_name not in outputs._validated:
-                validate_field(field_name, outputs._values[field_name], n)
-                outputs._validated.add(field_name)
+                values = field_name not in deferred
+                validate_field(field_name, outputs._values[field_name], n, values=values)
+                if values:
+                    outputs._validated.add(field_name)
     if (
         EMBEDDINGS in requires
         and outputs.computed("embeddings")
@@ -309,10 +337,17 @@ def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) ->
         )
 
 
-def validate_field(name: str, array: Any, n: int | None) -> None:
-    """Raise :class:`ModelOutputError` unless ``array`` is a valid ``name`` for ``n`` rows."""
+def validate_field(name: str, array: Any, n: int | None, *, values: bool = True) -> None:
+    """Raise :class:`ModelOutputError` unless ``array`` is a valid ``name`` for ``n`` rows.
+
+    ``values=False`` checks the shape of probabilities only: for a strategy that
+    checks their values while it scores them.
+    """
     if name in ("probabilities", "validation_probabilities"):
-        check_probabilities(array)
+        if values:
+            check_probabilities(array)
+        else:
+            _check_probability_shape(array)
         if name == "probabilities" and n is not None and len(array) != n:
             raise ModelOutputError(f"got probabilities for {len(array)} items, expected {n}")
     elif name == "embeddings":
@@ -343,6 +378,12 @@ def _check_rows(array: np.ndarray, n: int | None, what: str, *, ndim: int) -> No
 
 def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3) -> None:
     """Raise :class:`ModelOutputError` unless ``probabilities`` is a finite N x C distribution."""
+    p = _check_probability_shape(probabilities)
+    for _ in probability_blocks(p, validate=True, atol=atol):
+        pass
+
+
+def _check_probability_shape(probabilities: np.ndarray | None) -> np.ndarray:
     if probabilities is None:
         raise ModelOutputError("this strategy needs class probabilities but none were given")
     p = np.asarray(probabilities)
@@ -351,14 +392,46 @@ def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3)
             f"probabilities must be an N x C array with C >= 2, got shape {p.shape}; "
             "a binary model must return both columns"
         )
-    # Two passes over the N x C array and no temporaries of its size: a NaN or inf
-    # anywhere in a row makes that row's sum non-finite.
-    row_sums = np.einsum("ij->i", p)  # faster than p.sum(axis=1) for few columns
-    if not np.isfinite(row_sums).all():
+    return p
+
+
+# Rows per block are chosen so that a block and its temporaries stay in the L2 cache:
+# scoring and validating a block there reads the N x C array from memory once.
+BLOCK_BYTES = 2**19
+
+
+def block_rows(n_columns: int, itemsize: int = 8) -> int:
+    return max(64, BLOCK_BYTES // max(1, n_columns * itemsize))
+
+
+def probability_blocks(
+    p: np.ndarray, *, validate: bool, transpose: bool = False, atol: float = 1e-3
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """``(rows, block)`` over cache-sized row blocks of an N x C probability matrix.
+
+    With ``validate`` each block is checked as it is handed out (finite, non-negative,
+    rows summing to 1 within ``atol``), so a strategy that scores the blocks reads the
+    array once for both. ``transpose`` hands out C x m contiguous copies: reductions
+    over the classes then run over contiguous rows, about 3x faster than ``max(axis=1)``
+    over 10 columns.
+    """
+    step = block_rows(p.shape[1], p.itemsize)
+    for start in range(0, len(p), step):
+        rows = slice(start, min(len(p), start + step))
+        block = np.ascontiguousarray(p[rows].T) if transpose else p[rows]
+        if validate:
+            _check_block(block, 0 if transpose else 1, atol)
+        yield rows, block
+
+
+def _check_block(block: np.ndarray, class_axis: int, atol: float) -> None:
+    # A NaN or inf anywhere in a row makes that row's sum non-finite.
+    sums = block.sum(axis=0) if class_axis == 0 else np.einsum("ij->i", block)
+    if not np.isfinite(sums).all():
         raise ModelOutputError(
             "the model returned NaN or infinite probabilities: check its training"
         )
-    if p.min() < -atol or (np.abs(row_sums - 1) > atol).any():
+    if block.min() < -atol or np.abs(sums - 1).max() > atol:
         raise ModelOutputError(
             "probabilities must be non-negative and sum to 1 per row: "
             "apply softmax (or sigmoid for both columns) before returning them"
@@ -386,6 +459,8 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) ->
         need = k - len(above)
         tied = rng.choice(tied, size=need, replace=False) if rng is not None else tied[:need]
         winners = np.concatenate([above, tied])
+    else:  # equal scores inside the batch in index order, not argpartition's (which varies)
+        winners.sort()
     return winners[np.argsort(-scores[winners], kind="stable")]
 
 
@@ -404,17 +479,30 @@ class ScoringStrategy(QueryStrategy):
     def score(self, outputs: ModelOutputs) -> np.ndarray:
         """One score per candidate, higher = more worth labeling."""
 
+    def score_parts(self, outputs: ModelOutputs) -> Iterator[np.ndarray]:
+        """:meth:`score` over consecutive parts of the candidates (one part unless the
+        source is lazy and the scores are row-wise)."""
+        if not self.rowwise:
+            yield self.score(outputs)
+            return
+        for part in outputs.chunks(self.requires):
+            yield self.score(part)
+
     def scores(self, outputs: ModelOutputs) -> np.ndarray:
         """:meth:`score` over every candidate, part by part when the source is lazy."""
-        if not self.rowwise:
-            return self.score(outputs)
-        parts = [self.score(part) for part in outputs.chunks(self.requires)]
+        parts = list(self.score_parts(outputs))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
-        scores = self.scores(outputs)
-        chosen = top_k(scores, n, rng)
-        return Query(chosen, scores[chosen])
+        """The top ``n`` scores, streamed: memory holds one part's scores and the
+        leaders, never all N scores, and the picks equal :func:`top_k`'s over all."""
+        from activelearn.strategies.streaming import StreamingTopK
+
+        top = StreamingTopK(n)
+        for part in self.score_parts(outputs):
+            top.add(part)
+        chosen, scores = top.finish(rng)
+        return Query(chosen, scores)
 
 
 def resolve_base(base: str | QueryStrategy, params: dict | None) -> QueryStrategy:

@@ -33,6 +33,7 @@ class Mix(QueryStrategy):
         self.base = resolve_base(base, base_params)
         self.fraction = fraction
         self.requires = self.base.requires
+        self.validates = self.base.validates  # the base validates what it scores
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         n_base = int(round(self.fraction * n))

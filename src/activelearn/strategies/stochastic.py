@@ -79,6 +79,7 @@ class StochasticBatch(QueryStrategy):
         self.mode = mode
         self.beta = beta
         self.requires = self.base.requires
+        self.validates = self.base.validates  # the base validates what it scores
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         scores = self.base.scores(outputs)

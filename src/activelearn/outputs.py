@@ -50,6 +50,8 @@ def pool_outputs(
         size=len(candidates),
         ids=loop.pool.ids[candidates],
         source=source,
+        candidate_limit=getattr(loop.pool, "max_candidates", None),
+        preselect=getattr(loop.pool, "preselect", "auto"),
     )
 
 
@@ -107,6 +109,23 @@ class PoolOutputs:
         if need == PROBABILITIES:
             return {"probabilities": self._probabilities(positions)}
         return {"embeddings": self._embeddings(positions)}
+
+    def shards(self, rows: np.ndarray) -> Any:
+        """The candidates ``rows`` cut into shards for the pool's scorer (a cluster), or
+        ``None`` when the pool has none (see :mod:`activelearn.experiments.sharded`)."""
+        scorer = getattr(self.loop.pool, "scorer", None)
+        if scorer is None or not self.loop.fitted:
+            return None
+        return scorer.shards(
+            {
+                "X": self.loop.pool.X,
+                "learner": self.loop.learner,
+                "classes": self.loop.pool.classes,
+                "positions": self.candidates[rows],
+                "chunk_size": self.chunk_size,
+                "unvalidated": self.unvalidated,
+            }
+        )
 
     # -- the forward passes, in batches ----------------------------------------------------
 

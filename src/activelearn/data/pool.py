@@ -45,6 +45,33 @@ def _as_run(indices: Any) -> slice | None:
     return slice(first, last + 1)
 
 
+class _RangePositions:
+    """The position of ids 0 .. n-1 by their text form, without a table."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __getitem__(self, text: str) -> int:
+        if text.isdigit() and (text == "0" or not text.startswith("0")):
+            position = int(text)
+            if position < self.n:
+                return position
+        raise KeyError(text)
+
+
+def _is_range(ids: np.ndarray) -> bool:
+    if ids.dtype.kind not in "iu" or ids.ndim != 1:
+        return False
+    return bool(ids[0] == 0 and ids[-1] == len(ids) - 1 and (np.diff(ids) == 1).all())
+
+
+def _unique(ids: np.ndarray) -> bool:
+    """Whether ids are unique by their text form (vectorised for integer ids)."""
+    if ids.dtype.kind in "iu":
+        return len(np.unique(ids)) == len(ids)
+    return len({str(key) for key in ids.tolist()}) == len(ids)
+
+
 def n_rows(X: Any) -> int:
     return X.shape[0] if hasattr(X, "shape") else len(X)
 
@@ -75,7 +102,9 @@ class Pool:
         self.ids = np.asarray(ids if ids is not None else np.arange(n))
         if len(self.ids) != n:
             raise DataError(f"got {len(self.ids)} ids for {n} items: pass one id per item")
-        if len({str(key) for key in self.ids.tolist()}) != n:
+        # Ids 0 .. n-1 in order (the default) need no lookup table: position = id.
+        self._range_ids = ids is None or _is_range(self.ids)
+        if not self._range_ids and not _unique(self.ids):
             raise DataError("item ids must be unique")
         self.hidden_labels = None if hidden_labels is None else np.asarray(hidden_labels)
         if self.hidden_labels is not None and len(self.hidden_labels) != n:
@@ -87,8 +116,7 @@ class Pool:
         self.classes = np.asarray(classes)
         self._labels = np.empty(n, dtype=object)
         self._labeled = np.zeros(n, dtype=bool)
-        # Ids are matched by their text form, so ids read back from JSON or CSV find their items.
-        self._position = {str(key): i for i, key in enumerate(self.ids.tolist())}
+        self._position_table: dict[str, int] | None = None  # built on first use
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -119,6 +147,17 @@ class Pool:
             return np.array([self._position[str(key)] for key in list(ids)], dtype=int)
         except KeyError as exc:
             raise DataError(f"item id {exc.args[0]!r} is not in the pool") from None
+
+    @property
+    def _position(self) -> Any:
+        """Text form of an id -> position. Ids are matched by their text form, so ids read
+        back from JSON or CSV find their items. Built lazily, and never for range ids:
+        a table of 10M ids would take more memory than a 10M-item pool's scores."""
+        if self._range_ids:
+            return _RangePositions(len(self.ids))
+        if self._position_table is None:
+            self._position_table = {str(key): i for i, key in enumerate(self.ids.tolist())}
+        return self._position_table
 
     def add_labels(self, indices: Sequence[int], labels: Sequence[Any]) -> None:
         """Record labels for pool positions; labels must be among the pool's classes."""

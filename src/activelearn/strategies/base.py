@@ -26,6 +26,7 @@ LABELED_EMBEDDINGS = "labeled_embeddings"  # M x D embeddings of the labeled ite
 VALIDATION = "validation"  # validation labels and probabilities
 
 PER_ROW = frozenset({PROBABILITIES, EMBEDDINGS, SAMPLES})  # one value per candidate
+PER_ROW_FIELDS = ("probabilities", "embeddings", "samples")
 # The ModelOutputs fields each input fills.
 FIELDS = {
     PROBABILITIES: ("probabilities",),
@@ -92,6 +93,9 @@ class ModelOutputs:
     that narrows the candidates first (``subsample``) runs the model on those
     alone, and a strategy that never reads embeddings never pays for them.
     ``classes`` orders the columns; ``ids`` are the candidates' item ids.
+    ``candidate_limit`` (set for on-disk pools) is how many candidates strategies
+    that compare candidates with each other may hold in memory; above it they
+    pre-select that many by ``preselect`` (:mod:`activelearn.strategies.candidates`).
     """
 
     def __init__(
@@ -109,6 +113,8 @@ class ModelOutputs:
         *,
         source: OutputSource | None = None,
         rows: np.ndarray | None = None,
+        candidate_limit: int | None = None,
+        preselect: str = "auto",
     ) -> None:
         self._values: dict[str, Any] = {
             "probabilities": probabilities,
@@ -120,6 +126,8 @@ class ModelOutputs:
             "validation_probabilities": validation_probabilities,
         }
         self._validated: set[str] = set()
+        self.candidate_limit = candidate_limit
+        self.preselect = preselect
         self.classes = classes
         self.ids = ids
         self._source = source
@@ -197,9 +205,19 @@ class ModelOutputs:
             ids=None if self.ids is None else self.ids[indices],
             source=self._source,
             rows=None if self._rows is None else self._rows[indices],
+            candidate_limit=self.candidate_limit,
+            preselect=self.preselect,
         )
         out._validated = set(self._validated)
         return out
+
+    def shards(self) -> Any:
+        """The pool's shards when a cluster scores it (``Shards``), else ``None``: set
+        only while nothing per candidate has been computed here."""
+        make = getattr(self._source, "shards", None)
+        if make is None or any(self._values[name] is not None for name in PER_ROW_FIELDS):
+            return None
+        return make(self._rows)
 
     def chunks(self, requires: frozenset[str]) -> Iterator[ModelOutputs]:
         """Consecutive parts of the candidates, for row-wise scores over a lazy source:
@@ -496,12 +514,9 @@ class ScoringStrategy(QueryStrategy):
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         """The top ``n`` scores, streamed: memory holds one part's scores and the
         leaders, never all N scores, and the picks equal :func:`top_k`'s over all."""
-        from activelearn.strategies.streaming import StreamingTopK
+        from activelearn.strategies.streaming import scored_top_k
 
-        top = StreamingTopK(n)
-        for part in self.score_parts(outputs):
-            top.add(part)
-        chosen, scores = top.finish(rng)
+        chosen, scores = scored_top_k(outputs, self, n).finish(rng)
         return Query(chosen, scores)
 
 

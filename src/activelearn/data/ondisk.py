@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from activelearn.data.pool import Pool
+from activelearn.data.pool import Pool, as_run
 from activelearn.errors import ConfigError, DataError
 
 PRESELECT = ("auto", "uncertainty", "random", "nearest")
@@ -76,15 +76,16 @@ class NpyRows:
             return out
         if indices.min() < 0 or indices.max() >= len(self):
             raise IndexError(f"rows outside 0..{len(self) - 1} of {self.path}")
-        order = np.argsort(indices, kind="stable")
-        ordered = indices[order]
-        in_order = bool((order == np.arange(len(order))).all())
-        buffer = out if in_order else np.empty_like(out)
-        # One read per run of consecutive rows, straight into the array.
-        breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
-        starts, stops = np.r_[0, breaks], np.r_[breaks, len(ordered)]
+        if as_run(indices) is not None:  # a part of a scoring pass: one read
+            ordered, order, buffer = indices, None, out
+            starts, stops = [0], [len(indices)]
+        else:  # one read per run of consecutive rows, straight into the array
+            order = np.argsort(indices, kind="stable")
+            ordered, buffer = indices[order], np.empty_like(out)
+            breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+            starts, stops = np.r_[0, breaks].tolist(), np.r_[breaks, len(ordered)].tolist()
         with open(self.path, "rb", buffering=0) as file:
-            for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+            for start, stop in zip(starts, stops, strict=True):
                 file.seek(self._offset + int(ordered[start]) * self._row_bytes)
                 view = memoryview(buffer[start:stop]).cast("B")
                 while len(view):
@@ -92,7 +93,7 @@ class NpyRows:
                     if not got:
                         raise DataError(f"{self.path} ended early: is it a complete .npy file?")
                     view = view[got:]
-        if not in_order:
+        if order is not None:
             out[order] = buffer
         return out
 

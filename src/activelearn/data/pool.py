@@ -20,7 +20,7 @@ def take(X: Any, indices: np.ndarray) -> Any:
     the copies cost as much as the strategy).
     """
     if isinstance(X, np.ndarray) and not isinstance(X, np.memmap):
-        run = _as_run(indices)
+        run = as_run(indices)
         return X[run] if run is not None else X[indices]
     if isinstance(X, np.ndarray) or sp.issparse(X):
         return X[indices]
@@ -31,7 +31,7 @@ def take(X: Any, indices: np.ndarray) -> Any:
     return [X[int(i)] for i in indices]
 
 
-def _as_run(indices: Any) -> slice | None:
+def as_run(indices: Any) -> slice | None:
     """``indices`` as a slice when they are consecutive and increasing, else ``None``."""
     if not isinstance(indices, np.ndarray) or indices.ndim != 1 or len(indices) == 0:
         return None

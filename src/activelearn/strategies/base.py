@@ -17,6 +17,11 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from activelearn.errors import ConfigError, ModelOutputError
+from activelearn.strategies.checks import (
+    check_probabilities,
+    check_probability_shape,
+    check_rows,
+)
 
 # Names of the inputs a strategy may require; the loop knows how to compute each.
 PROBABILITIES = "probabilities"  # N x C class probabilities of the candidates
@@ -316,7 +321,7 @@ def check_outputs(
     Arrays handed in are validated here, once per array; arrays a lazy source
     computes are validated by the source as it computes them, part by part.
     Fields in ``deferred`` get their shape checked here and their values by
-    the strategy, in the same pass that scores them (see :func:`probability_blocks`).
+    the strategy, in the same pass that scores them (``checks.probability_blocks``).
     """
     for need in sorted(requires):
         if not outputs.available(need):
@@ -365,13 +370,13 @@ def validate_field(name: str, array: Any, n: int | None, *, values: bool = True)
         if values:
             check_probabilities(array)
         else:
-            _check_probability_shape(array)
+            check_probability_shape(array)
         if name == "probabilities" and n is not None and len(array) != n:
             raise ModelOutputError(f"got probabilities for {len(array)} items, expected {n}")
     elif name == "embeddings":
-        _check_rows(array, n, "embeddings", ndim=2)
+        check_rows(array, n, "embeddings", ndim=2)
     elif name == "labeled_embeddings":
-        _check_rows(array, None, "labeled embeddings", ndim=2)
+        check_rows(array, None, "labeled embeddings", ndim=2)
     elif name == "samples":
         samples = np.asarray(array)
         if samples.ndim != 3 or samples.shape[0] < 1 or (n is not None and samples.shape[1] != n):
@@ -379,81 +384,6 @@ def validate_field(name: str, array: Any, n: int | None, *, values: bool = True)
                 f"samples must be K x N x C with N = {n} candidates, got shape {samples.shape}"
             )
         check_probabilities(samples.reshape(-1, samples.shape[-1]))
-
-
-def _check_rows(array: np.ndarray, n: int | None, what: str, *, ndim: int) -> None:
-    array = np.asarray(array)
-    if array.ndim != ndim or (n is not None and array.shape[0] != n):
-        raise ModelOutputError(
-            f"{what} must have {ndim} dimensions and {n} rows, got {array.shape}"
-        )
-    # In row blocks: a whole-array isfinite would allocate N x D booleans (366 MiB at 1M x 384).
-    rows = max(1, 2**22 // max(1, int(np.prod(array.shape[1:]))))
-    for start in range(0, len(array), rows):
-        if not np.isfinite(array[start : start + rows]).all():
-            raise ModelOutputError(f"{what} contain NaN or infinite values")
-
-
-def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3) -> None:
-    """Raise :class:`ModelOutputError` unless ``probabilities`` is a finite N x C distribution."""
-    p = _check_probability_shape(probabilities)
-    for _ in probability_blocks(p, validate=True, atol=atol):
-        pass
-
-
-def _check_probability_shape(probabilities: np.ndarray | None) -> np.ndarray:
-    if probabilities is None:
-        raise ModelOutputError("this strategy needs class probabilities but none were given")
-    p = np.asarray(probabilities)
-    if p.ndim != 2 or p.shape[1] < 2:
-        raise ModelOutputError(
-            f"probabilities must be an N x C array with C >= 2, got shape {p.shape}; "
-            "a binary model must return both columns"
-        )
-    return p
-
-
-# Rows per block are chosen so that a block and its temporaries stay in the L2 cache:
-# scoring and validating a block there reads the N x C array from memory once.
-BLOCK_BYTES = 2**19
-
-
-def block_rows(n_columns: int, itemsize: int = 8) -> int:
-    return max(64, BLOCK_BYTES // max(1, n_columns * itemsize))
-
-
-def probability_blocks(
-    p: np.ndarray, *, validate: bool, transpose: bool = False, atol: float = 1e-3
-) -> Iterator[tuple[slice, np.ndarray]]:
-    """``(rows, block)`` over cache-sized row blocks of an N x C probability matrix.
-
-    With ``validate`` each block is checked as it is handed out (finite, non-negative,
-    rows summing to 1 within ``atol``), so a strategy that scores the blocks reads the
-    array once for both. ``transpose`` hands out C x m contiguous copies: reductions
-    over the classes then run over contiguous rows, about 3x faster than ``max(axis=1)``
-    over 10 columns.
-    """
-    step = block_rows(p.shape[1], p.itemsize)
-    for start in range(0, len(p), step):
-        rows = slice(start, min(len(p), start + step))
-        block = np.ascontiguousarray(p[rows].T) if transpose else p[rows]
-        if validate:
-            _check_block(block, 0 if transpose else 1, atol)
-        yield rows, block
-
-
-def _check_block(block: np.ndarray, class_axis: int, atol: float) -> None:
-    # A NaN or inf anywhere in a row makes that row's sum non-finite.
-    sums = block.sum(axis=0) if class_axis == 0 else np.einsum("ij->i", block)
-    if not np.isfinite(sums).all():
-        raise ModelOutputError(
-            "the model returned NaN or infinite probabilities: check its training"
-        )
-    if block.min() < -atol or np.abs(sums - 1).max() > atol:
-        raise ModelOutputError(
-            "probabilities must be non-negative and sum to 1 per row: "
-            "apply softmax (or sigmoid for both columns) before returning them"
-        )
 
 
 def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) -> np.ndarray:

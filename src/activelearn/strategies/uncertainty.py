@@ -6,7 +6,7 @@ they also serve as weights for stochastic batch acquisition and information
 density.
 
 The scores are computed over cache-sized row blocks
-(:func:`~activelearn.strategies.base.probability_blocks`), and the strategies
+(:func:`~activelearn.strategies.checks.probability_blocks`), and the strategies
 validate each block (NaN, negative values, rows not summing to 1) in the same
 pass: the array is read from memory once. Least confidence and margin reduce
 over transposed blocks, where the per-class maxima are contiguous vector
@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from activelearn.errors import ConfigError
-from activelearn.strategies.base import ModelOutputs, ScoringStrategy, probability_blocks
+from activelearn.strategies.base import ModelOutputs, ScoringStrategy
+from activelearn.strategies.checks import probability_blocks
 from activelearn.strategies.registry import register
 
 # Above this many classes margin uses np.partition per block instead of a running top two.

@@ -11,8 +11,9 @@ in parts of ``score_batch_size``, validated, scored part by part, streamed top-k
 exactly what ``ActiveLearningLoop`` runs each round. Score + select: the same
 probabilities handed over as an array (activelearn's ``query``, which validates them).
 
-The contenders run round-robin within each repeat, so the machine's load falls on
-all of them alike; the table gives min / median seconds over ``--repeats``. A peer
+The contenders run round-robin within each repeat, each going first in turn, so
+the machine's load (and whatever the previous contender left in the caches) falls
+on all of them alike; the table gives min / median seconds over ``--repeats``. A peer
 predicted (from the previous size) to take longer than ``--peer-budget`` seconds is
 not run: its figure is extrapolated linearly and marked "~". Every contender's picks
 are compared as sets with numpy's.
@@ -56,13 +57,14 @@ def contenders(name: str, clf, X, n: int, loop) -> dict[str, dict[str, Callable]
     """contender -> {"e2e": fn(), "select": fn(p)} returning picked indices."""
     strategy = make_strategy(name)
     candidates = np.arange(len(X))
+    generator = np.random.default_rng(0)  # made once, as a loop makes one per round
 
     def ours_e2e():
         outputs = pool_outputs(loop, strategy, candidates)
-        return strategy.query(outputs, n, np.random.default_rng(0)).indices
+        return strategy.query(outputs, n, generator).indices
 
     def ours_select(p):
-        return strategy.query(ModelOutputs(probabilities=p), n, np.random.default_rng(0)).indices
+        return strategy.query(ModelOutputs(probabilities=p), n, generator).indices
 
     out = {
         "numpy": {
@@ -162,8 +164,10 @@ def main() -> None:
                 skipped = {
                     c for c in runs if rate.get((c, name, mode), 0) * size > args.peer_budget
                 }
-                for _ in range(args.repeats):
-                    for c, fns in runs.items():
+                for repeat in range(args.repeats):
+                    order = list(runs.items())
+                    shift = repeat % len(order)  # each contender goes first in turn
+                    for c, fns in order[shift:] + order[:shift]:
                         if c in skipped or (c not in ("numpy", "activelearn") and len(times[c]) >= 1
                                             and times[c][0] > 2.0):  # fmt: skip
                             continue
@@ -175,14 +179,14 @@ def main() -> None:
                 for c in runs:
                     if c in skipped:
                         guess = rate[(c, name, mode)] * size
-                        print(f"{size:>9,} {name:<17} {mode:<6} {c:<16} ~{guess:9.3f} s "
+                        print(f"{size:>9,} {name:<17} {mode:<6} {c:<16} ~{guess * 1e3:11.0f} ms "
                               "(extrapolated linearly, not run)")  # fmt: skip
                         continue
                     t = np.array(times[c])
                     rate[(c, name, mode)] = t.min() / size
                     same = picks[c] == picks["numpy"]
-                    print(f"{size:>9,} {name:<17} {mode:<6} {c:<16} {t.min():9.4f} / "
-                          f"{np.median(t):.4f} s  ({np.median(t) / base:5.2f}x numpy, "
+                    print(f"{size:>9,} {name:<17} {mode:<6} {c:<16} {t.min() * 1e3:11.3f} / "
+                          f"{np.median(t) * 1e3:.3f} ms  ({np.median(t) / base:5.2f}x numpy, "
                           f"n={len(t)})  same picks: {same}", flush=True)  # fmt: skip
     print("load average at the end", os.getloadavg())
 

@@ -50,6 +50,8 @@ def pool_outputs(
         size=len(candidates),
         ids=loop.pool.ids[candidates],
         source=source,
+        candidate_limit=getattr(loop.pool, "max_candidates", None),
+        preselect=getattr(loop.pool, "preselect", "auto"),
     )
     outputs.n_labeled = len(loop.pool.labeled_indices)
     return outputs
@@ -66,6 +68,8 @@ class PoolOutputs:
         self.requires = strategy.requires
         self.n_samples = wanted_samples(strategy)
         self.chunk_size = loop.score_batch_size
+        # What the strategy validates itself as it scores (one read of each part, not two).
+        self.unvalidated = strategy.validates
         self._scored = 0  # candidates scored so far, for the progress events
 
     @property
@@ -108,6 +112,23 @@ class PoolOutputs:
             return {"probabilities": self._probabilities(positions)}
         return {"embeddings": self._embeddings(positions)}
 
+    def shards(self, rows: np.ndarray) -> Any:
+        """The candidates ``rows`` cut into shards for the pool's scorer (a cluster), or
+        ``None`` when the pool has none (see :mod:`activelearn.experiments.sharded`)."""
+        scorer = getattr(self.loop.pool, "scorer", None)
+        if scorer is None or not self.loop.fitted:
+            return None
+        return scorer.shards(
+            {
+                "X": self.loop.pool.X,
+                "learner": self.loop.learner,
+                "classes": self.loop.pool.classes,
+                "positions": self.candidates[rows],
+                "chunk_size": self.chunk_size,
+                "unvalidated": self.unvalidated,
+            }
+        )
+
     # -- the forward passes, in batches ----------------------------------------------------
 
     def _batches(self, positions: np.ndarray) -> list[np.ndarray]:
@@ -119,11 +140,18 @@ class PoolOutputs:
         self.loop.emit_scoring(self._scored, len(self.candidates))
 
     def _probabilities(self, positions: np.ndarray) -> np.ndarray:
+        batches = self._batches(positions)
+        values = "probabilities" not in self.unvalidated
+        if len(batches) == 1:  # a part of the scoring pass: no copy into a second array
+            part = self.loop.predict_positions(batches[0])
+            validate_field("probabilities", part, len(positions), values=values)
+            self._progress(len(positions))
+            return part
         out = np.empty((len(positions), len(self.loop.pool.classes)))
         start = 0
-        for batch in self._batches(positions):
+        for batch in batches:
             part = self.loop.predict_positions(batch)
-            validate_field("probabilities", part, len(batch))
+            validate_field("probabilities", part, len(batch), values=values)
             out[start : start + len(batch)] = part
             start += len(batch)
             self._progress(len(batch))
@@ -155,7 +183,8 @@ class PoolOutputs:
             "probabilities": np.concatenate(probabilities),
             "embeddings": np.concatenate(embeddings),
         }
-        validate_field("probabilities", out["probabilities"], len(positions))
+        values = "probabilities" not in self.unvalidated
+        validate_field("probabilities", out["probabilities"], len(positions), values=values)
         validate_field("embeddings", out["embeddings"], len(positions))
         return out
 

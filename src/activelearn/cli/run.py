@@ -76,6 +76,8 @@ class RunSettings:
     output: str = "runs/latest"
     resume: bool = False
     workers: int | None = None
+    executor: str = "local"  # where the runs go: local processes or Ray
+    address: str | None = None  # a Ray cluster's address (none: a local Ray instance)
     threads: int | str | None = None  # BLAS/torch threads per run; None: 1 when runs share cores
 
     @classmethod
@@ -127,6 +129,10 @@ class RunSettings:
             raise ConfigError(f"{source}: --class-weight must be 'balanced' or 'none'")
         if self.oracle not in ("simulated", "file"):
             raise ConfigError(f"{source}: --oracle must be 'simulated' or 'file'")
+        if self.executor not in ("local", "ray"):
+            raise ConfigError(f"{source}: --executor must be 'local' or 'ray'")
+        if self.address and self.executor != "ray":
+            raise ConfigError(f"{source}: --address is for the Ray executor: add --executor ray")
 
     def experiment(self) -> dict[str, Any]:
         """The one-cell experiment these settings describe (an experiment config as a dict)."""
@@ -309,6 +315,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--output", help="output directory (default runs/latest)")
     out.add_argument("--resume", action="store_true", default=None, help="continue a run")
     out.add_argument("--workers", type=int, help="runs in parallel (default: one per core)")
+    out.add_argument("--executor", choices=("local", "ray"), help="where the runs go "
+                     "(default: local processes; ray: see docs/scale.md)")  # fmt: skip
+    out.add_argument("--address", help="Ray cluster address (e.g. ray://head:10001 or auto); "
+                     "without it --executor ray starts a local Ray instance")  # fmt: skip
     out.add_argument(
         "--threads",
         type=parse_threads,
@@ -343,7 +353,8 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
     names = ("dataset", "features", "learner", "class_weight", "strategies", "initial_size",
              "initial_method", "batch_size", "rounds", "budget", "target", "metric",
              "target_split", "seeds", "oracle", "validation_size", "test_size", "split_seed",
-             "full_baseline", "output", "resume", "workers", "threads")  # fmt: skip
+             "full_baseline", "output", "resume", "workers", "executor", "address",
+             "threads")  # fmt: skip
     data = {**asdict(base), **{n: getattr(args, n) for n in names if getattr(args, n) is not None}}
     if data["oracle"] == "file" and args.strategies is None and not args.config:
         data["strategies"] = ["margin"]  # people label one run's batches, not a comparison

@@ -19,7 +19,7 @@ from activelearn.cli.run import RunSettings, check_output, in_cli_words, save_se
 from activelearn.errors import ConfigError
 from activelearn.experiments.analysis import summarize
 from activelearn.experiments.config import Cell, ExperimentConfig, parse_config
-from activelearn.experiments.executors import LocalExecutor
+from activelearn.experiments.executors import make_executor
 from activelearn.experiments.report import write_report
 from activelearn.experiments.runner import load_results, run_grid
 from activelearn.experiments.table import console_table
@@ -52,6 +52,8 @@ def run(settings: RunSettings) -> RunOutcome:
     save_settings(settings, output)
     cells = len(config.al_cells()) + len(config.full_cells())
     workers = settings.workers or min(os.cpu_count() or 1, cells)
+    if settings.executor == "ray":  # Ray: the cluster's CPUs unless --workers says otherwise
+        workers = settings.workers
 
     def run_dir_of(cell: Cell) -> Path:
         name = cell.labels["strategy"]
@@ -59,7 +61,7 @@ def run(settings: RunSettings) -> RunOutcome:
             name += "+" + cell.labels["semi_supervised"]
         return output / _safe(name) / f"seed_{cell.spec['seed']}"
 
-    with LocalExecutor(workers) as executor:
+    with make_executor(settings.executor, workers=workers, address=settings.address) as executor:
         grid = run_grid(config, output, executor, run_dir_of=run_dir_of, threads=settings.threads)
     manifest, results = load_results(output)
     summary = summarize(manifest, results)

@@ -14,8 +14,14 @@ from activelearn.errors import DataError
 def take(X: Any, indices: np.ndarray) -> Any:
     """Rows ``indices`` of ``X``: numpy arrays, scipy sparse matrices, lists and Pools of text.
 
-    Lazy containers (images decoded on access) provide ``take_rows(indices)``.
+    Lazy containers (images decoded on access, on-disk pools) provide
+    ``take_rows(indices)``. A consecutive run of rows of an array is returned as a
+    view, not copied: scoring a pool in parts then reads each part once (at 1M x 100
+    the copies cost as much as the strategy).
     """
+    if isinstance(X, np.ndarray) and not isinstance(X, np.memmap):
+        run = as_run(indices)
+        return X[run] if run is not None else X[indices]
     if isinstance(X, np.ndarray) or sp.issparse(X):
         return X[indices]
     if callable(getattr(X, "take_rows", None)):
@@ -23,6 +29,47 @@ def take(X: Any, indices: np.ndarray) -> Any:
     if hasattr(X, "iloc"):  # pandas
         return X.iloc[indices]
     return [X[int(i)] for i in indices]
+
+
+def as_run(indices: Any) -> slice | None:
+    """``indices`` as a slice when they are consecutive and increasing, else ``None``."""
+    if not isinstance(indices, np.ndarray) or indices.ndim != 1 or len(indices) == 0:
+        return None
+    if indices.dtype.kind not in "iu":
+        return None
+    first, last = int(indices[0]), int(indices[-1])
+    if last - first != len(indices) - 1 or first < 0:
+        return None
+    if len(indices) > 1 and not (np.diff(indices) == 1).all():
+        return None
+    return slice(first, last + 1)
+
+
+class _RangePositions:
+    """The position of ids 0 .. n-1 by their text form, without a table."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __getitem__(self, text: str) -> int:
+        if text.isdigit() and (text == "0" or not text.startswith("0")):
+            position = int(text)
+            if position < self.n:
+                return position
+        raise KeyError(text)
+
+
+def _is_range(ids: np.ndarray) -> bool:
+    if ids.dtype.kind not in "iu" or ids.ndim != 1:
+        return False
+    return bool(ids[0] == 0 and ids[-1] == len(ids) - 1 and (np.diff(ids) == 1).all())
+
+
+def _unique(ids: np.ndarray) -> bool:
+    """Whether ids are unique by their text form (vectorised for integer ids)."""
+    if ids.dtype.kind in "iu":
+        return len(np.unique(ids)) == len(ids)
+    return len({str(key) for key in ids.tolist()}) == len(ids)
 
 
 def n_rows(X: Any) -> int:
@@ -55,7 +102,9 @@ class Pool:
         self.ids = np.asarray(ids if ids is not None else np.arange(n))
         if len(self.ids) != n:
             raise DataError(f"got {len(self.ids)} ids for {n} items: pass one id per item")
-        if len({str(key) for key in self.ids.tolist()}) != n:
+        # Ids 0 .. n-1 in order (the default) need no lookup table: position = id.
+        self._range_ids = ids is None or _is_range(self.ids)
+        if not self._range_ids and not _unique(self.ids):
             raise DataError("item ids must be unique")
         self.hidden_labels = None if hidden_labels is None else np.asarray(hidden_labels)
         if self.hidden_labels is not None and len(self.hidden_labels) != n:
@@ -67,8 +116,7 @@ class Pool:
         self.classes = np.asarray(classes)
         self._labels = np.empty(n, dtype=object)
         self._labeled = np.zeros(n, dtype=bool)
-        # Ids are matched by their text form, so ids read back from JSON or CSV find their items.
-        self._position = {str(key): i for i, key in enumerate(self.ids.tolist())}
+        self._position_table: dict[str, int] | None = None  # built on first use
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -99,6 +147,17 @@ class Pool:
             return np.array([self._position[str(key)] for key in list(ids)], dtype=int)
         except KeyError as exc:
             raise DataError(f"item id {exc.args[0]!r} is not in the pool") from None
+
+    @property
+    def _position(self) -> Any:
+        """Text form of an id -> position. Ids are matched by their text form, so ids read
+        back from JSON or CSV find their items. Built lazily, and never for range ids:
+        a table of 10M ids would take more memory than a 10M-item pool's scores."""
+        if self._range_ids:
+            return _RangePositions(len(self.ids))
+        if self._position_table is None:
+            self._position_table = {str(key): i for i, key in enumerate(self.ids.tolist())}
+        return self._position_table
 
     def add_labels(self, indices: Sequence[int], labels: Sequence[Any]) -> None:
         """Record labels for pool positions; labels must be among the pool's classes."""

@@ -128,12 +128,14 @@ class RayExecutor(Executor):
             runtime_env = (
                 {"py_modules": [str(Path(activelearn.__file__).parent)]} if ship_package else None
             )
+            # Without an address: a local instance bound to the loopback interface only.
+            local = {} if address else {"num_cpus": workers, "_node_ip_address": "127.0.0.1"}
             ray.init(
-                address=address,
-                num_cpus=None if address else workers,
+                address=address or "local",
                 include_dashboard=False,
                 log_to_driver=False,
                 runtime_env=runtime_env,
+                **local,
             )
             self._started = True
         self.workers = workers or int(ray.cluster_resources().get("CPU", 1))

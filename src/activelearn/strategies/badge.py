@@ -29,6 +29,7 @@ from activelearn.strategies.base import (
     Query,
     QueryStrategy,
 )
+from activelearn.strategies.candidates import bounded
 from activelearn.strategies.geometry import as_float32, squared_norms
 from activelearn.strategies.registry import register
 
@@ -75,6 +76,7 @@ class BADGE(QueryStrategy):
     name = "badge"
     requires = frozenset({PROBABILITIES, EMBEDDINGS})
 
+    @bounded
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         a = gradient_factors(outputs.probabilities)
         h = as_float32(outputs.embeddings)

@@ -17,6 +17,11 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from activelearn.errors import ConfigError, ModelOutputError
+from activelearn.strategies.checks import (
+    check_probabilities,
+    check_probability_shape,
+    check_rows,
+)
 
 # Names of the inputs a strategy may require; the loop knows how to compute each.
 PROBABILITIES = "probabilities"  # N x C class probabilities of the candidates
@@ -26,6 +31,7 @@ LABELED_EMBEDDINGS = "labeled_embeddings"  # M x D embeddings of the labeled ite
 VALIDATION = "validation"  # validation labels and probabilities
 
 PER_ROW = frozenset({PROBABILITIES, EMBEDDINGS, SAMPLES})  # one value per candidate
+PER_ROW_FIELDS = ("probabilities", "embeddings", "samples")
 # The ModelOutputs fields each input fills.
 FIELDS = {
     PROBABILITIES: ("probabilities",),
@@ -74,6 +80,9 @@ class OutputSource(Protocol):
     """
 
     chunk_size: int
+    # Fields whose values the source leaves to the strategy to validate (it checks
+    # their shapes): those the strategy validates while it scores them.
+    unvalidated: frozenset[str]
 
     def provides(self, need: str) -> bool: ...
 
@@ -89,6 +98,9 @@ class ModelOutputs:
     that narrows the candidates first (``subsample``) runs the model on those
     alone, and a strategy that never reads embeddings never pays for them.
     ``classes`` orders the columns; ``ids`` are the candidates' item ids.
+    ``candidate_limit`` (set for on-disk pools) is how many candidates strategies
+    that compare candidates with each other may hold in memory; above it they
+    pre-select that many by ``preselect`` (:mod:`activelearn.strategies.candidates`).
     """
 
     def __init__(
@@ -106,6 +118,8 @@ class ModelOutputs:
         *,
         source: OutputSource | None = None,
         rows: np.ndarray | None = None,
+        candidate_limit: int | None = None,
+        preselect: str = "auto",
     ) -> None:
         self._values: dict[str, Any] = {
             "probabilities": probabilities,
@@ -117,6 +131,8 @@ class ModelOutputs:
             "validation_probabilities": validation_probabilities,
         }
         self._validated: set[str] = set()
+        self.candidate_limit = candidate_limit
+        self.preselect = preselect
         self.classes = classes
         self.ids = ids
         self.n_labeled: int | None = None  # how many items are labeled (the loop sets it)
@@ -135,7 +151,8 @@ class ModelOutputs:
                 for key, array in self._source.compute(need, rows).items():
                     if self._values.get(key) is None:
                         self._values[key] = array
-                        self._validated.add(key)  # the source validates what it computes
+                        if key not in getattr(self._source, "unvalidated", ()):
+                            self._validated.add(key)  # the source validated it
                 value = self._values[name]
         return value
 
@@ -154,6 +171,14 @@ class ModelOutputs:
 
     def computed(self, name: str) -> bool:
         return self._values[name] is not None
+
+    def unchecked(self, name: str) -> bool:
+        """Whether the values of ``name`` still need validating (by a strategy that
+        validates while it scores: :attr:`QueryStrategy.validates`)."""
+        return name not in self._validated
+
+    def mark_validated(self, name: str) -> None:
+        self._validated.add(name)
 
     @property
     def n_candidates(self) -> int:
@@ -186,10 +211,20 @@ class ModelOutputs:
             ids=None if self.ids is None else self.ids[indices],
             source=self._source,
             rows=None if self._rows is None else self._rows[indices],
+            candidate_limit=self.candidate_limit,
+            preselect=self.preselect,
         )
         out._validated = set(self._validated)
         out.n_labeled = self.n_labeled
         return out
+
+    def shards(self) -> Any:
+        """The pool's shards when a cluster scores it (``Shards``), else ``None``: set
+        only while nothing per candidate has been computed here."""
+        make = getattr(self._source, "shards", None)
+        if make is None or any(self._values[name] is not None for name in PER_ROW_FIELDS):
+            return None
+        return make(self._rows)
 
     def chunks(self, requires: frozenset[str]) -> Iterator[ModelOutputs]:
         """Consecutive parts of the candidates, for row-wise scores over a lazy source:
@@ -233,10 +268,14 @@ class QueryStrategy(ABC):
     # has, or the learner's default number of dropout passes).
     n_samples: int | None = None
 
+    # Fields ``select`` validates itself as it first reads them (fused with scoring, so a
+    # large array is read from memory once); ``query`` then checks only their shapes.
+    validates: frozenset[str] = frozenset()
+
     def query(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         if n < 0:
             raise ValueError(f"cannot query a negative number of items ({n})")
-        check_outputs(outputs, self.requires, self.name)
+        check_outputs(outputs, self.requires, self.name, deferred=self.validates)
         available = outputs.n_candidates
         notes: tuple[str, ...] = ()
         if n > available:
@@ -255,7 +294,9 @@ class QueryStrategy(ABC):
 
     def __repr__(self) -> str:
         params = ", ".join(
-            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "requires"
+            f"{k}={v!r}"
+            for k, v in vars(self).items()
+            if not k.startswith("_") and k not in ("requires", "validates")
         )
         return f"{type(self).__name__}({params})"
 
@@ -270,11 +311,19 @@ def wanted_samples(strategy: QueryStrategy) -> int | None:
     return None
 
 
-def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) -> None:
+def check_outputs(
+    outputs: ModelOutputs,
+    requires: frozenset[str],
+    name: str,
+    *,
+    deferred: frozenset[str] = frozenset(),
+) -> None:
     """Raise unless ``outputs`` holds (or can compute) every input in ``requires``.
 
     Arrays handed in are validated here, once per array; arrays a lazy source
     computes are validated by the source as it computes them, part by part.
+    Fields in ``deferred`` get their shape checked here and their values by
+    the strategy, in the same pass that scores them (``checks.probability_blocks``).
     """
     for need in sorted(requires):
         if not outputs.available(need):
@@ -285,8 +334,10 @@ def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) ->
     for need in sorted(requires):
         for field_name in FIELDS[need]:
             if outputs.computed(field_name) and field_name not in outputs._validated:
-                validate_field(field_name, outputs._values[field_name], n)
-                outputs._validated.add(field_name)
+                values = field_name not in deferred
+                validate_field(field_name, outputs._values[field_name], n, values=values)
+                if values:
+                    outputs._validated.add(field_name)
     if (
         EMBEDDINGS in requires
         and outputs.computed("embeddings")
@@ -311,16 +362,23 @@ def check_outputs(outputs: ModelOutputs, requires: frozenset[str], name: str) ->
         )
 
 
-def validate_field(name: str, array: Any, n: int | None) -> None:
-    """Raise :class:`ModelOutputError` unless ``array`` is a valid ``name`` for ``n`` rows."""
+def validate_field(name: str, array: Any, n: int | None, *, values: bool = True) -> None:
+    """Raise :class:`ModelOutputError` unless ``array`` is a valid ``name`` for ``n`` rows.
+
+    ``values=False`` checks the shape of probabilities only: for a strategy that
+    checks their values while it scores them.
+    """
     if name in ("probabilities", "validation_probabilities"):
-        check_probabilities(array)
+        if values:
+            check_probabilities(array)
+        else:
+            check_probability_shape(array)
         if name == "probabilities" and n is not None and len(array) != n:
             raise ModelOutputError(f"got probabilities for {len(array)} items, expected {n}")
     elif name == "embeddings":
-        _check_rows(array, n, "embeddings", ndim=2)
+        check_rows(array, n, "embeddings", ndim=2)
     elif name == "labeled_embeddings":
-        _check_rows(array, None, "labeled embeddings", ndim=2)
+        check_rows(array, None, "labeled embeddings", ndim=2)
     elif name == "samples":
         samples = np.asarray(array)
         if samples.ndim != 3 or samples.shape[0] < 1 or (n is not None and samples.shape[1] != n):
@@ -328,43 +386,6 @@ def validate_field(name: str, array: Any, n: int | None) -> None:
                 f"samples must be K x N x C with N = {n} candidates, got shape {samples.shape}"
             )
         check_probabilities(samples.reshape(-1, samples.shape[-1]))
-
-
-def _check_rows(array: np.ndarray, n: int | None, what: str, *, ndim: int) -> None:
-    array = np.asarray(array)
-    if array.ndim != ndim or (n is not None and array.shape[0] != n):
-        raise ModelOutputError(
-            f"{what} must have {ndim} dimensions and {n} rows, got {array.shape}"
-        )
-    # In row blocks: a whole-array isfinite would allocate N x D booleans (366 MiB at 1M x 384).
-    rows = max(1, 2**22 // max(1, int(np.prod(array.shape[1:]))))
-    for start in range(0, len(array), rows):
-        if not np.isfinite(array[start : start + rows]).all():
-            raise ModelOutputError(f"{what} contain NaN or infinite values")
-
-
-def check_probabilities(probabilities: np.ndarray | None, *, atol: float = 1e-3) -> None:
-    """Raise :class:`ModelOutputError` unless ``probabilities`` is a finite N x C distribution."""
-    if probabilities is None:
-        raise ModelOutputError("this strategy needs class probabilities but none were given")
-    p = np.asarray(probabilities)
-    if p.ndim != 2 or p.shape[1] < 2:
-        raise ModelOutputError(
-            f"probabilities must be an N x C array with C >= 2, got shape {p.shape}; "
-            "a binary model must return both columns"
-        )
-    # Two passes over the N x C array and no temporaries of its size: a NaN or inf
-    # anywhere in a row makes that row's sum non-finite.
-    row_sums = np.einsum("ij->i", p)  # faster than p.sum(axis=1) for few columns
-    if not np.isfinite(row_sums).all():
-        raise ModelOutputError(
-            "the model returned NaN or infinite probabilities: check its training"
-        )
-    if p.min() < -atol or (np.abs(row_sums - 1) > atol).any():
-        raise ModelOutputError(
-            "probabilities must be non-negative and sum to 1 per row: "
-            "apply softmax (or sigmoid for both columns) before returning them"
-        )
 
 
 def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -388,6 +409,8 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) ->
         need = k - len(above)
         tied = rng.choice(tied, size=need, replace=False) if rng is not None else tied[:need]
         winners = np.concatenate([above, tied])
+    else:  # equal scores inside the batch in index order, not argpartition's (which varies)
+        winners.sort()
     return winners[np.argsort(-scores[winners], kind="stable")]
 
 
@@ -406,17 +429,27 @@ class ScoringStrategy(QueryStrategy):
     def score(self, outputs: ModelOutputs) -> np.ndarray:
         """One score per candidate, higher = more worth labeling."""
 
+    def score_parts(self, outputs: ModelOutputs) -> Iterator[np.ndarray]:
+        """:meth:`score` over consecutive parts of the candidates (one part unless the
+        source is lazy and the scores are row-wise)."""
+        if not self.rowwise:
+            yield self.score(outputs)
+            return
+        for part in outputs.chunks(self.requires):
+            yield self.score(part)
+
     def scores(self, outputs: ModelOutputs) -> np.ndarray:
         """:meth:`score` over every candidate, part by part when the source is lazy."""
-        if not self.rowwise:
-            return self.score(outputs)
-        parts = [self.score(part) for part in outputs.chunks(self.requires)]
+        parts = list(self.score_parts(outputs))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
-        scores = self.scores(outputs)
-        chosen = top_k(scores, n, rng)
-        return Query(chosen, scores[chosen])
+        """The top ``n`` scores, streamed: memory holds one part's scores and the
+        leaders, never all N scores, and the picks equal :func:`top_k`'s over all."""
+        from activelearn.strategies.streaming import scored_top_k
+
+        chosen, scores = scored_top_k(outputs, self, n).finish(rng)
+        return Query(chosen, scores)
 
 
 def resolve_base(base: str | QueryStrategy, params: dict | None) -> QueryStrategy:

@@ -28,6 +28,7 @@ from activelearn.strategies.base import (
     QueryStrategy,
     top_k,
 )
+from activelearn.strategies.candidates import bounded
 from activelearn.strategies.geometry import as_float32, best_per_group, fill, kmeans
 from activelearn.strategies.registry import register
 from activelearn.strategies.uncertainty import margin_scores
@@ -38,6 +39,7 @@ class KMeansSampling(QueryStrategy):
     name = "kmeans"
     requires = frozenset({EMBEDDINGS})
 
+    @bounded
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         X = as_float32(outputs.embeddings)
         labels, centroids = kmeans(X, n, rng)
@@ -56,6 +58,7 @@ class ClusterMargin(QueryStrategy):
             raise ConfigError(f"candidates_factor must be at least 1, got {candidates_factor}")
         self.candidates_factor = candidates_factor
 
+    @bounded
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         scores = margin_scores(outputs.probabilities)
         m = min(outputs.n_candidates, int(np.ceil(self.candidates_factor * n)))

@@ -35,6 +35,7 @@ from activelearn.strategies.base import (
     Query,
     QueryStrategy,
 )
+from activelearn.strategies.candidates import bounded
 from activelearn.strategies.geometry import as_float32, kmeans, mean_knn_distance
 from activelearn.strategies.registry import make_strategy, register
 
@@ -60,6 +61,7 @@ class TypiClust(QueryStrategy):
         self.neighbors = neighbors
         self.max_clusters = max_clusters
 
+    @bounded
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         X = as_float32(outputs.embeddings)
         labeled = outputs.labeled_embeddings
@@ -110,6 +112,7 @@ class ProbCover(QueryStrategy):
             raise ConfigError(f"probcover radius must be non-negative, got {radius}")
         self.radius = radius
 
+    @bounded
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         X = as_float32(outputs.embeddings)
         radius = estimate_radius(X, rng) if self.radius is None else self.radius

@@ -37,6 +37,7 @@ from activelearn.strategies.base import (
     Query,
     QueryStrategy,
 )
+from activelearn.strategies.candidates import bounded
 from activelearn.strategies.geometry import as_float32, min_squared_distances, squared_norms
 from activelearn.strategies.registry import register
 
@@ -94,6 +95,7 @@ class CoreSet(QueryStrategy):
     name = "coreset"
     requires = frozenset({EMBEDDINGS, LABELED_EMBEDDINGS})
 
+    @bounded
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
         chosen, radii = k_center_greedy(outputs.embeddings, outputs.labeled_embeddings, n, rng)
         return Query(chosen, radii)

@@ -13,7 +13,9 @@ as far costlier batch-aware methods (BatchBALD, BADGE). Three variants:
 
 Sampling uses the Gumbel-top-k trick: add Gumbel noise to the log-weights
 and keep the ``n`` largest, which is exactly sequential sampling without
-replacement. Any :class:`ScoringStrategy` can serve as the base.
+replacement. Any :class:`ScoringStrategy` can serve as the base. ``power``
+and ``softmax`` weights are row-wise, so the batch is drawn part by part over
+a pool scored in chunks (memory: one part and the leaders).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from activelearn.strategies.base import (
     top_k,
 )
 from activelearn.strategies.registry import register
+from activelearn.strategies.streaming import GumbelNoise, scored_top_k
 
 MODES = ("power", "softmax", "softrank")
 
@@ -79,9 +82,16 @@ class StochasticBatch(QueryStrategy):
         self.mode = mode
         self.beta = beta
         self.requires = self.base.requires
+        self.validates = self.base.validates  # the base validates what it scores
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
-        scores = self.base.scores(outputs)
-        perturbed = log_weights(scores, self.mode, self.beta) + rng.gumbel(size=len(scores))
-        chosen = top_k(perturbed, n, rng)
-        return Query(chosen, scores[chosen])
+        if self.mode == "softrank":  # ranks compare every candidate: all scores at once
+            scores = self.base.scores(outputs)
+            perturbed = log_weights(scores, self.mode, self.beta) + rng.gumbel(size=len(scores))
+            chosen = top_k(perturbed, n, rng)
+            return Query(chosen, scores[chosen])
+        # Part by part: the Gumbel noise of consecutive parts is the same stream as one
+        # draw for the whole pool, so the picks equal the all-at-once ones.
+        top = scored_top_k(outputs, self.base, n, GumbelNoise(self.mode, self.beta, rng))
+        chosen, _ = top.finish(rng)
+        return Query(chosen, top.picked_values)

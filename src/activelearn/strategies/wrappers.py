@@ -4,6 +4,8 @@
   lets the base strategy choose inside each class. Uncertainty sampling on a
   skewed pool otherwise keeps drawing the majority class (Aggarwal et al.
   2020, "Active Learning for Imbalanced Datasets"; Ertekin et al. 2007).
+  With a row-wise base (uncertainty, committee scores) it runs part by part,
+  so a pool scored in chunks never holds all its probabilities.
 * ``subsample`` runs an expensive base strategy on a subset of a huge pool:
   random candidates, or the nearest unlabeled neighbours of the labeled set
   (SEALS: Coleman et al. 2022, "Similarity Search for Efficient Active
@@ -26,9 +28,11 @@ from activelearn.strategies.base import (
     ModelOutputs,
     Query,
     QueryStrategy,
+    ScoringStrategy,
     resolve_base,
 )
 from activelearn.strategies.registry import register
+from activelearn.strategies.streaming import class_leaders
 
 
 @register
@@ -44,6 +48,8 @@ class ClassBalanced(QueryStrategy):
         self.requires = self.base.requires | {PROBABILITIES}
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
+        if isinstance(self.base, ScoringStrategy) and self.base.rowwise:
+            return self._select_streamed(outputs, n, rng)
         predicted = outputs.probabilities.argmax(axis=1)
         n_classes = outputs.probabilities.shape[1]
         groups = [np.flatnonzero(predicted == c) for c in range(n_classes)]
@@ -58,6 +64,20 @@ class ClassBalanced(QueryStrategy):
             notes.extend(picked.notes)
         quota_note = "per predicted class: " + ", ".join(str(int(q)) for q in quotas)
         return Query(np.concatenate(indices), np.concatenate(scores), (*notes, quota_note))
+
+    def _select_streamed(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
+        """The same picks for a row-wise base, part by part: each class keeps its top ``n``
+        (quotas are known only once every part is seen, and none exceeds ``n``)."""
+        tops, counts = class_leaders(outputs, self.base, n)
+        quotas = allocate(np.ones(len(tops)), n, counts)
+        indices, picked = [], []
+        for top, quota in zip(tops, quotas, strict=True):
+            if quota > 0:  # in class order, as the in-memory path draws its ties
+                chosen, chosen_scores = top.finish(rng, int(quota))
+                indices.append(chosen)
+                picked.append(chosen_scores.astype(float))
+        quota_note = "per predicted class: " + ", ".join(str(int(q)) for q in quotas)
+        return Query(np.concatenate(indices), np.concatenate(picked), (quota_note,))
 
 
 @register

@@ -114,10 +114,10 @@ def _trace_store(store: Any) -> None:
     original_write = database.StoreBase.write
 
     @contextlib.contextmanager
-    def write(self: Any, *, durable: bool = True) -> Iterator[Any]:
+    def write(self: Any, *, durable: bool = True, **options: Any) -> Iterator[Any]:
         entered = time.perf_counter()
         _add("writes", 1)
-        with original_write(self, durable=durable) as session:
+        with original_write(self, durable=durable, **options) as session:
             began = time.perf_counter()
             _add("write_wait_ms", (began - entered) * 1000)
             yield session

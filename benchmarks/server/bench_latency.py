@@ -48,6 +48,9 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--mode", choices=["isolated", "in-process", "idle"], default="isolated")
+    parser.add_argument(
+        "--trace", help="the server appends one JSON line per request here (trace_server.py)"
+    )
     args = parser.parse_args()
 
     train, _test = load_imdb(args.imdb, download=False)
@@ -67,7 +70,7 @@ def main() -> None:
         admin = store.add_annotator(info.id, "admin", admin=True)
         tokens = [store.add_annotator(info.id, f"a{i}") for i in range(args.annotators)]
         store.close()
-        with _Server(store.folder, args.mode) as url:
+        with _Server(store.folder, args.mode, args.trace) as url:
             if args.mode != "idle":
                 _wait_ready(url, admin)
             stop = threading.Event()
@@ -123,16 +126,24 @@ class _RetrainDriver:
 class _Server:
     """The real server in a subprocess on 127.0.0.1, stopped at the end."""
 
-    def __init__(self, folder: Path, mode: str) -> None:
+    def __init__(self, folder: Path, mode: str, trace: str | None = None) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
+        traced = ""
+        if trace:
+            here = str(Path(__file__).resolve().parent)
+            traced = (
+                f"import sys; sys.path.insert(0, {here!r}); import trace_server; "
+                f"trace_server.install({str(Path(trace).resolve())!r}); "
+            )
         code = (
-            "from activelearn.server.run import serve; "
+            f"{traced}from activelearn.server.run import serve; "
             f"serve({str(folder)!r}, port={self.port}, isolate={mode != 'in-process'}, "
             "log_level='warning')"
         )
         self.process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        self.pid = self.process.pid
 
     def __enter__(self) -> str:
         url = f"http://127.0.0.1:{self.port}"

@@ -18,6 +18,7 @@ _WHERE = {
     "Forbidden": "errors",
     "InvalidInput": "errors",
     "NotFound": "errors",
+    "NotSaved": "errors",
     "StoreError": "errors",
     "StoreOracle": "oracle",
     "export_labels": "export",

@@ -1,17 +1,18 @@
 """Opening the database (SQLite by default, PostgreSQL by URL) and its transactions.
 
-Every write runs in one transaction. On SQLite the database is in WAL mode
-(readers never wait for the writer), write transactions start with
-``BEGIN IMMEDIATE`` and are serialised by a lock inside the process, so
-concurrent requests queue in order instead of spinning in SQLite's busy
-handler. The schema is brought to the newest migration on every open.
+Every write runs in one transaction (on SQLite: in a savepoint of one). On
+SQLite the database is in WAL mode (readers never wait for the writer),
+write transactions start with ``BEGIN IMMEDIATE`` and are serialised inside
+the process, so concurrent requests queue in order instead of spinning in
+SQLite's busy handler, and the writes that queue share one COMMIT (group
+commit, :mod:`.commit`). The schema is brought to the newest migration on
+every open.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
+from activelearn.store.commit import GroupCommit
 from activelearn.store.errors import NotFound
 from activelearn.store.models import Project
 from activelearn.store.records import ProjectInfo, project_info
@@ -39,10 +41,9 @@ class StoreBase:
         self.folder = folder
         self.engine = engine
         self.read_engine = read_engine
-        sqlite = engine.dialect.name == "sqlite"
-        self._write_lock: contextlib.AbstractContextManager[Any] = (
-            threading.Lock() if sqlite else contextlib.nullcontext()
-        )
+        # SQLite: one writer at a time, sharing COMMITs; PostgreSQL: concurrent transactions
+        # (the server groups their commits itself).
+        self.group = GroupCommit(engine) if engine.dialect.name == "sqlite" else None
         self._projects: dict[int, ProjectInfo] = {}
 
     @classmethod
@@ -72,32 +73,30 @@ class StoreBase:
         self.read_engine.dispose()
 
     @contextlib.contextmanager
-    def write(self, *, durable: bool = True) -> Iterator[Session]:
-        """A session in one write transaction: committed on success, rolled back on any error.
+    def write(self, *, durable: bool = True, alone: bool = False) -> Iterator[Session]:
+        """A session in one write transaction: stored on success, rolled back on any error.
+
+        Leaving the context means the work is committed. On SQLite it may
+        share that COMMIT with writes of other threads that queued meanwhile
+        (:class:`~activelearn.store.commit.GroupCommit`), and an error rolls
+        back this write alone.
 
         ``durable=False`` (SQLite) commits without waiting for the disk
-        (``synchronous=NORMAL`` for this transaction): safe against a killed
-        server in WAL mode, lost only on a power cut or OS crash. For writes
-        that are cheap to lose and frequent, such as leases and queue ranks:
-        an fsync per "next item" was most of its time under load, and a lost
-        lease only means the item is served again. Answers stay durable.
+        (``synchronous=NORMAL``) unless it shares the COMMIT of a durable
+        write: safe against a killed server in WAL mode, lost only on a power
+        cut or OS crash. For writes that are cheap to lose and frequent, such
+        as leases and queue ranks: an fsync per "next item" was most of its
+        time under load, and a lost lease only means the item is served
+        again. Answers stay durable. ``alone=True`` is for bulk writes (queue
+        ranks, imports): they never share a COMMIT, so no request waits for
+        their work to be acknowledged.
         """
-        with self._write_lock:
-            if durable or self.engine.dialect.name != "sqlite":
-                with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                    yield session
-                return
-            with self.engine.connect() as connection:
-                raw = connection.connection.dbapi_connection
-                assert raw is not None
-                raw.execute("PRAGMA synchronous=NORMAL")  # outside any transaction
-                try:
-                    with Session(connection, expire_on_commit=False) as session, session.begin():
-                        yield session
-                finally:
-                    if connection.in_transaction():
-                        connection.rollback()
-                    raw.execute("PRAGMA synchronous=FULL")
+        if self.group is not None:
+            with self.group.write(durable=durable, alone=alone) as session:
+                yield session
+            return
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

@@ -31,3 +31,10 @@ class Forbidden(StoreError):
     """The annotator may not do this (an admin-only action)."""
 
     status = 403
+
+
+class NotSaved(StoreError):
+    """The database could not commit: nothing of the request was stored. Sending it again
+    (with the same submission id) is safe."""
+
+    status = 503

@@ -62,7 +62,7 @@ class ItemsMixin(StoreBase):
         if labels is not None:
             _check_labels([v for v in labels if v is not None], info.classes)
         rng = np.random.default_rng([info.settings["seed"], project_id])
-        with self.write() as session:
+        with self.write(alone=True) as session:  # bulk: shares no request's COMMIT
             start = session.scalar(select(func.count()).where(Item.project_id == project_id)) or 0
             keys = [str(k) for k in ids] if ids is not None else [str(start + i) for i in range(n)]
             if len(set(keys)) != n:
@@ -140,7 +140,7 @@ class ItemsMixin(StoreBase):
 
     def prioritize(self, project_id: int, external_ids: Sequence[str], priority: int = 1) -> None:
         """Serve these items before the strategy's ranking (a running loop asked for them)."""
-        with self.write() as session:
+        with self.write(alone=True) as session:
             for chunk in chunks(list(external_ids), 500):
                 session.execute(
                     update(Item)

@@ -184,8 +184,9 @@ class VersionsMixin(StoreBase):
             n_rounds = session.scalar(select(func.count()).where(Round.project_id == project_id))
         base = -float(n_rounds + 1) * 1e9
         for offset, chunk in enumerate(chunks(list(item_ids), 200)):
-            # Ranks are recomputed by the next version if a power cut takes them: no fsync.
-            with self.write(durable=False) as session:
+            # Ranks are recomputed by the next version if a power cut takes them: no fsync;
+            # bulk, so no request's acknowledgement waits for this work (see GroupCommit).
+            with self.write(durable=False, alone=True) as session:
                 start = offset * 200
                 session.execute(
                     update(Item),

@@ -51,6 +51,10 @@ def main() -> None:
     parser.add_argument(
         "--trace", help="the server appends one JSON line per request here (trace_server.py)"
     )
+    parser.add_argument(
+        "--answers-without-fsync", action="store_true",
+        help="what-if: every write, answers too, commits with synchronous=NORMAL (not an option)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     train, _test = load_imdb(args.imdb, download=False)
@@ -70,7 +74,7 @@ def main() -> None:
         admin = store.add_annotator(info.id, "admin", admin=True)
         tokens = [store.add_annotator(info.id, f"a{i}") for i in range(args.annotators)]
         store.close()
-        with _Server(store.folder, args.mode, args.trace) as url:
+        with _Server(store.folder, args.mode, args.trace, args.answers_without_fsync) as url:
             if args.mode != "idle":
                 _wait_ready(url, admin)
             stop = threading.Event()
@@ -126,7 +130,9 @@ class _RetrainDriver:
 class _Server:
     """The real server in a subprocess on 127.0.0.1, stopped at the end."""
 
-    def __init__(self, folder: Path, mode: str, trace: str | None = None) -> None:
+    def __init__(
+        self, folder: Path, mode: str, trace: str | None = None, no_fsync: bool = False
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -137,6 +143,12 @@ class _Server:
                 f"import sys; sys.path.insert(0, {here!r}); import trace_server; "
                 f"trace_server.install({str(Path(trace).resolve())!r}); "
             )
+        if no_fsync:  # the what-if: durable against a killed server, not a power cut
+            traced += (
+                "from activelearn.store import database; _w = database.StoreBase.write; "
+                "database.StoreBase.write = "
+                "lambda self, durable=True, **o: _w(self, durable=False, **o); "
+            )  # fmt: skip
         code = (
             f"{traced}from activelearn.server.run import serve; "
             f"serve({str(folder)!r}, port={self.port}, isolate={mode != 'in-process'}, "

@@ -177,7 +177,8 @@ class Pool:
         if unknown:
             raise DataError(
                 f"labels {unknown} are not among the classes {self.classes.tolist()}: "
-                "fix the labels or declare the classes when creating the pool"
+                "fix the labels, or declare every class up front (`--classes a,b,c`; "
+                "`Pool(..., classes=...)` in Python)"
             )
         return np.array([by_text[str(v)] for v in labels], dtype=self.classes.dtype)
 

@@ -48,7 +48,8 @@ _NEED_OF["labeled_labels"] = LABELED_EMBEDDINGS
 _HOW_TO_PROVIDE = {
     PROBABILITIES: "the learner must implement `predict_proba(X)`",
     EMBEDDINGS: (
-        "use dense features that serve as embeddings (--features minilm, pixels, or "
+        "use dense features that serve as embeddings (--features minilm, pixels, "
+        "efficientnet_lite0, or "
         "`embeddings=` in Python) or a learner with an `embed` method (mlp, cnn, bilstm)"
     ),
     SAMPLES: (

@@ -49,13 +49,19 @@ class Project:
 
 
 def new_project(
-    folder: Path, n: int = 60, *, annotators: int = 2, seed: int = 0, **settings: object
+    folder: Path,
+    n: int = 60,
+    *,
+    annotators: int = 2,
+    seed: int = 0,
+    budget: int | None = None,
+    **settings: object,
 ) -> Project:
     texts, labels = make_texts(n, seed)
     store = Store.open(folder)
     defaults = {"retrain_every": 10_000, "min_heldout": 2, "heldout_fraction": 0.2}
     info = store.create_project(
-        "demo", ["neg", "pos"], texts=texts, settings={**defaults, **settings}
+        "demo", ["neg", "pos"], texts=texts, budget=budget, settings={**defaults, **settings}
     )
     tokens = {"admin": store.add_annotator(info.id, "admin", admin=True)}
     names = ["alice", "bob"] + [f"sim-{i}" for i in range(max(0, annotators - 2))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from server_helpers import new_project, wait_until
 from sqlalchemy import select
 
@@ -53,6 +54,32 @@ def test_retrains_every_n_labels_and_reranks_the_queue(tmp_path):
             )
         assert confidence[head.external_id] == min(confidence.values())
         assert head.ranked_by == 1 and head.score == 1 - confidence[head.external_id]
+    finally:
+        trainer.stop()
+
+
+@pytest.mark.parametrize("finished_by", ["budget", "no items left"])
+def test_a_finished_project_trains_a_final_model_on_its_last_labels(tmp_path, finished_by):
+    # 30 labels in all: one retrain at 20, then 10 more, fewer than 20.
+    if finished_by == "budget":
+        project = new_project(tmp_path / "p", n=80, retrain_every=20, budget=30)
+    else:
+        project = new_project(tmp_path / "p", n=30, retrain_every=20)
+    trainer = _started(project)
+    try:
+        _label_n(project, 20)
+        trainer.notify()
+        assert wait_until(lambda: trainer.status()["version"] == 1, 30)
+        _label_n(project, 9)
+        trainer.notify()
+        assert not wait_until(lambda: len(project.store.versions(project.info.id)) > 1, 1.0)
+        _label_n(project, 1)  # finished: its last 10 labels train version 2
+        trainer.notify()
+        assert wait_until(lambda: trainer.status()["version"] == 2, 30)
+        version = project.store.versions(project.info.id)[-1]
+        assert version["n_train"] + version["n_heldout"] == 30
+        trainer.notify()  # and nothing more after that
+        assert not wait_until(lambda: len(project.store.versions(project.info.id)) > 2, 1.0)
     finally:
         trainer.stop()
 

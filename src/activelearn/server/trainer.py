@@ -143,8 +143,16 @@ class Trainer:
             return True
         versions = self.store.versions(self.project_id)
         used = versions[-1]["n_train"] + versions[-1]["n_heldout"] if versions else 0
-        every = self.store.project_info(self.project_id).settings["retrain_every"]
-        return self.store.label_count(self.project_id) - used >= every
+        info = self.store.project_info(self.project_id)
+        labeled = self.store.label_count(self.project_id)
+        if labeled - used >= info.settings["retrain_every"]:
+            return True
+        # The last labels of a finished project (budget spent, nothing left open) train a
+        # final model even when they are fewer than ``retrain_every``: no answer goes unused.
+        if labeled <= used:
+            return False
+        spent = info.budget is not None and labeled >= info.budget
+        return spent or not self.store.has_open_items(self.project_id)
 
     def _restore(self) -> None:
         self.store.fail_interrupted(self.project_id)

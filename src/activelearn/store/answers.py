@@ -208,6 +208,14 @@ class AnswersMixin(StoreBase):
                 select(func.count()).where(Item.project_id == project_id, Item.state.in_(TRAINABLE))
             )
 
+    def has_open_items(self, project_id: int) -> bool:
+        """Whether any item still waits for an answer (one indexed row, not a count)."""
+        with self.read() as session:
+            first = session.scalar(
+                select(Item.id).where(Item.project_id == project_id, Item.state == OPEN).limit(1)
+            )
+        return first is not None
+
 
 def _review(state: str, corrected: bool, n_answers: int) -> str:
     if state == CONFLICT:

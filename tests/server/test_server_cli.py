@@ -75,7 +75,7 @@ def test_token_rotate_export_and_status(tmp_path, table, capsys):
     assert len(pd.read_parquet(out)) == 30
     assert main(["project", "status", folder]) == 0
     out = capsys.readouterr().out
-    assert '"labeled": 30' in out
+    assert "30 labels, 8 of them held out (neg 10, pos 20); 30 items, 0 open" in out
     # 30 items, a fifth held out: too few to ever evaluate a model on 10 held-out labels.
     assert "none can be trained: a model is evaluated on 10 held-out labels" in out
 

@@ -214,7 +214,7 @@ def show_status(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=1))
         return 0
     print(f"project {info.name!r}: {report['model']}")
-    print(json.dumps(report["progress"], indent=1))
+    print(_progress_line(report["progress"]))
     if report["first_model"]:
         print(report["first_model"])
     for person in report["annotators"]:
@@ -229,6 +229,21 @@ def show_status(args: argparse.Namespace) -> int:
             f"{version['error'] or ''}".rstrip()
         )
     return 0
+
+
+def _progress_line(progress: dict[str, Any]) -> str:
+    """One line for people (``--json`` has every field)."""
+    budget = progress["budget"]
+    of = f" of a budget of {budget}" if budget is not None else ""
+    spent = " (spent)" if budget is not None and progress["labeled"] >= budget else ""
+    by_class = ", ".join(f"{name} {n}" for name, n in progress["by_class"].items())
+    words = {"flagged": "flagged", "review": "in review", "conflicts": "in conflict"}
+    states = ", ".join(f"{progress[key]} {word}" for key, word in words.items() if progress[key])
+    return (
+        f"{progress['labeled']} labels{of}{spent}, {progress['heldout_labeled']} of them held out "
+        f"({by_class}); {progress['items']} items, {progress['open']} open"
+        + (f", {states}" if states else "")
+    )
 
 
 def _num(value: float | None) -> str:

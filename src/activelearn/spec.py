@@ -48,7 +48,7 @@ class LoopSpec:
 
     dataset: dict[str, Any]
     learner: dict[str, Any] = field(default_factory=lambda: as_spec("logistic_regression"))
-    strategy: dict[str, Any] = field(default_factory=lambda: as_spec("margin"))
+    strategy: dict[str, Any] = field(default_factory=lambda: as_spec("auto"))
     # "auto": TF-IDF for texts, nothing for numbers; None: the items as they are.
     features: dict[str, Any] | None = field(default_factory=lambda: as_spec("auto"))
     seed: int = 0

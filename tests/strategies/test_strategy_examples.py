@@ -359,4 +359,7 @@ def test_auto_mixes_in_random_picks_until_the_warm_up_is_over():
     grown = strategy.query(outputs, 20, np.random.default_rng(0))
     margin = make_strategy("margin").query(outputs, 20, np.random.default_rng(0))
     np.testing.assert_array_equal(grown.indices, margin.indices)
-    assert make_strategy("auto").query(outputs, 5, np.random.default_rng(0)).notes == ()  # 200
+    default = make_strategy("auto")  # a warm-up of 300 labels
+    assert default.query(outputs, 5, np.random.default_rng(0)).notes == ()
+    outputs.n_labeled = 299
+    assert "warm-up (299 of 300" in default.query(outputs, 5, np.random.default_rng(0)).notes[-1]

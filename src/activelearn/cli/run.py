@@ -55,7 +55,7 @@ class RunSettings:
     learner: str = "logistic_regression"
     learner_params: dict[str, Any] = field(default_factory=dict)
     class_weight: str | None = None  # "balanced" / "none"; None keeps the learner's default
-    strategies: list[str] = field(default_factory=lambda: ["margin", "random"])
+    strategies: list[str] = field(default_factory=lambda: ["auto", "random"])
     strategy_params: dict[str, Any] = field(default_factory=dict)
     initial_size: int = 100
     initial_method: str = "random"
@@ -251,7 +251,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--strategy",
         nargs="+",
         dest="strategies",
-        help="one or more strategies (default: margin random); see `activelearn strategies`",
+        help="one or more strategies (default: auto random); see `activelearn strategies`",
     )
     loop.add_argument(
         "--strategy-param",

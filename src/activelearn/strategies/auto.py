@@ -9,6 +9,13 @@ batch by *predicted* class does not help (the predictions are what is off);
 a random share does: it keeps the labeled set representative while the
 model is young. So ``auto`` mixes ``warmup_share`` random picks into the
 base strategy until ``warmup`` labels are in, then uses the base alone.
+
+The warm-up is a fixed 300 labels, not a count per class: over IMDB, a
+4-class IMDB-stars set, Fashion-MNIST and a 90/10 synthetic set (AUTO.md)
+it had the best or second-best area under the curve on the two real
+text/image tasks, a worst dip against random of 0.7 points anywhere
+(margin: 4.5), and 100 per class ran the whole budget at random on 10
+classes. The default strategy of ``run`` and of a loop spec.
 """
 
 from __future__ import annotations
@@ -26,20 +33,20 @@ from activelearn.strategies.registry import register
 @register
 class Auto(QueryStrategy):
     """``base`` (default margin) with a random share while fewer than ``warmup`` labels are in
-    (``None``: 100 per class); after that ``after`` (default: the base alone)."""
+    (default 300); after that ``after`` (default: the base alone)."""
 
     name = "auto"
 
     def __init__(
         self,
         base: str | QueryStrategy = "margin",
-        warmup: int | None = None,
+        warmup: int = 300,
         warmup_share: float = 0.5,
         after: str | QueryStrategy | None = None,
         base_params: dict[str, Any] | None = None,
         after_params: dict[str, Any] | None = None,
     ) -> None:
-        if warmup is not None and warmup < 0:
+        if warmup < 0:
             raise ConfigError(f"warmup must be a label count >= 0, got {warmup}")
         self.base = resolve_base(base, base_params)
         self.warmup = warmup
@@ -49,11 +56,11 @@ class Auto(QueryStrategy):
         self.requires = self.base.requires | self.after.requires
 
     def select(self, outputs: ModelOutputs, n: int, rng: np.random.Generator) -> Query:
-        classes = 2 if outputs.classes is None else len(outputs.classes)
-        warmup = 100 * classes if self.warmup is None else self.warmup
         labeled = outputs.n_labeled or 0
-        if labeled < warmup:
+        if labeled < self.warmup:
             picked = self._young.select(outputs, n, rng)
-            note = f"auto: warm-up ({labeled} of {warmup} labels), {self.warmup_share:.0%} random"
+            note = (
+                f"auto: warm-up ({labeled} of {self.warmup} labels), {self.warmup_share:.0%} random"
+            )
             return Query(picked.indices, picked.scores, (*picked.notes, note))
         return self.after.query(outputs, n, rng)

@@ -256,3 +256,57 @@ def test_every_commit_with_an_answer_waits_for_the_disk(store, project, people):
     assert all(c["synchronous"] == 2 for c in with_answers), with_answers
     assert any(c["synchronous"] == 1 and not c["labels"] for c in commits.log)  # leases alone
     assert not any(c["labels"] and c["ranks"] for c in commits.log)
+
+
+def test_a_write_that_makes_sqlite_roll_back_the_batch_fails_the_writes_before_it(tmp_path):
+    """Disk full (here: a page limit) rolls back SQLite's whole transaction, so a writer
+    already in the batch must hear "not saved", never "stored" for a row that is gone."""
+    from sqlalchemy import text
+
+    from activelearn.store.commit import GroupCommit
+    from activelearn.store.database import _sqlite_engine
+
+    engine = _sqlite_engine(f"sqlite:///{tmp_path / 'full.db'}", immediate=True)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x BLOB)")
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar()
+    event.listen(
+        engine,
+        "connect",
+        lambda dbapi, _record: dbapi.execute(f"PRAGMA max_page_count={pages + 20}"),
+    )
+    engine.dispose()
+    group = GroupCommit(engine)
+    results: dict[str, str] = {}
+    inside = threading.Event()
+
+    def first() -> None:
+        try:
+            with group.write() as session:
+                session.execute(text("INSERT INTO t VALUES (zeroblob(1000))"))
+                inside.set()
+                while group.waiting == 0:  # leave the batch open for the second writer
+                    time.sleep(0.001)
+            results["first"] = "stored"
+        except NotSaved as exc:
+            results["first"] = f"not saved: {exc}"
+
+    def second() -> None:
+        inside.wait()
+        try:
+            with group.write() as session:
+                session.execute(text("INSERT INTO t VALUES (zeroblob(1000000))"))
+            results["second"] = "stored"
+        except Exception as exc:  # whatever SQLite raised
+            results["second"] = f"failed: {type(exc).__name__}"
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT count(*) FROM t").scalar()
+    assert stored == 0
+    assert results["second"].startswith("failed")
+    assert results["first"].startswith("not saved") and "full" in results["first"]

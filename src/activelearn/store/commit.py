@@ -95,12 +95,22 @@ class GroupCommit:
             session = Session(
                 batch.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
             )
-            with session, session.begin():  # SAVEPOINT ... RELEASE, or ROLLBACK TO on error
-                yield session
+            try:
+                with session, session.begin():  # SAVEPOINT ... RELEASE, or ROLLBACK TO on error
+                    yield session
+            except BaseException as exc:
+                # Some errors (disk full, I/O, out of memory) make SQLite roll back the whole
+                # transaction, the batch's earlier writes with it: fail them all, at once.
+                if not _raw(batch.connection).in_transaction and batch.error is None:
+                    # The error that rolled it back, not the failed ROLLBACK TO after it.
+                    batch.error = exc.__context__ or exc
+                raise
             batch.writes += 1
         finally:
             try:
-                if batch is not None and (alone or self._should_commit(batch)):
+                if batch is not None and (
+                    alone or batch.error is not None or self._should_commit(batch)
+                ):
                     self._commit(batch)
             finally:
                 self._lock.release()
@@ -148,8 +158,17 @@ class GroupCommit:
         )
 
     def _commit(self, batch: _Batch) -> None:
-        """COMMIT (with the lock held), then wake the batch's writers; never raises."""
+        """COMMIT (with the lock held), then wake the batch's writers; never raises.
+
+        A batch whose transaction SQLite has already rolled back is not
+        committed: COMMIT would be a silent no-op, and its writers would be
+        told "stored" for rows that are gone.
+        """
         try:
+            if batch.error is None and not _raw(batch.connection).in_transaction:
+                batch.error = NotSaved("the database rolled the transaction back")
+            if batch.error is not None:
+                raise batch.error
             batch.transaction.commit()
         except BaseException as exc:  # every writer of the batch is told, none acknowledged
             batch.error = exc

@@ -59,3 +59,73 @@ def test_sharded_queries_pick_what_one_process_picks(tmp_path) -> None:
             assert got == expected, strategy
             assert len(scorer.last_rss) == 3  # the last query ran as three shards
     assert any("pre-selected by uncertainty" in n for notes in got[1] for n in notes)
+
+
+class _InProcessShards:
+    """``RayPoolScorer``'s shard plan run in this process: the merge logic without Ray."""
+
+    def __init__(self, n_shards: int) -> None:
+        self.n_shards, self.last_rss = n_shards, []
+
+    def shards(self, context):
+        from activelearn.experiments.sharded import Shards
+
+        return Shards(self, context)
+
+    def run(self, context, plan):
+        from activelearn.experiments.sharded import score_shard
+
+        positions = context["positions"]
+        bounds = np.linspace(0, len(positions), self.n_shards + 1).astype(int)
+        shared = {key: value for key, value in context.items() if key != "positions"}
+        return [
+            score_shard(shared, positions[a:b], int(a), plan)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+
+
+@pytest.mark.parametrize(
+    "make_rng",
+    [
+        # a generator holding a buffered 32-bit half-draw (``integers`` leaves one behind)
+        lambda: (lambda rng: (rng.integers(10), rng)[1])(np.random.default_rng(3)),
+        lambda: np.random.Generator(np.random.Philox(3)),  # cannot skip draws: one process
+    ],
+    ids=["PCG64 with a buffered draw", "Philox"],
+)
+def test_sharded_stochastic_noise_continues_the_one_process_stream(make_rng) -> None:
+    from activelearn.strategies import ModelOutputs, make_strategy
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(3, size=3000)
+    X = rng.normal(size=(3, 4))[y] + rng.normal(size=(3000, 4))
+    model = LogisticRegression(max_iter=300).fit(X[:200], y[:200])
+    classes = np.arange(3)
+
+    class Source:
+        chunk_size, unvalidated = 500, frozenset()
+
+        def __init__(self, scorer) -> None:
+            self.scorer = scorer
+
+        def provides(self, need):
+            return need == "probabilities"
+
+        def compute(self, need, rows):
+            return {"probabilities": model.predict_proba(X[rows])}
+
+        def shards(self, rows):
+            if self.scorer is None:
+                return None
+            context = {"X": X, "learner": model, "classes": classes, "positions": rows,
+                       "chunk_size": 500, "unvalidated": frozenset()}  # fmt: skip
+            return self.scorer.shards(context)
+
+    def query(scorer):
+        strategy = make_strategy(
+            "mix", base="stochastic", base_params={"base": "entropy", "mode": "power"}, fraction=0.5
+        )
+        outputs = ModelOutputs(size=len(X), source=Source(scorer), classes=classes)
+        return strategy.query(outputs, 20, make_rng()).indices.tolist()
+
+    assert query(_InProcessShards(3)) == query(None)

@@ -118,18 +118,21 @@ class Shards:
     def can_score(self, strategy: Any, noise: GumbelNoise | None) -> bool:
         if not strategy.requires <= {PROBABILITIES} or not getattr(strategy, "rowwise", False):
             return False
-        return noise is None or hasattr(noise.rng.bit_generator, "advance")
+        # Shards skip ahead in the noise stream: exact for PCG64 only (one 64-bit draw per
+        # Gumbel value; Philox's ``advance`` counts blocks, not draws).
+        return noise is None or type(noise.rng.bit_generator) in _ADVANCEABLE
 
     def top_k(self, strategy: Any, k: int, noise: GumbelNoise | None) -> StreamingTopK:
         plan: tuple = ("top", strategy, k, None)
         if noise is not None:
-            plan = ("top", strategy, k, (noise.mode, noise.beta, noise.rng.bit_generator.state))
+            bits = noise.rng.bit_generator
+            plan = ("top", strategy, k, (noise.mode, noise.beta, type(bits).__name__, bits.state))
         merged = StreamingTopK(k)
         for result in self.scorer.run(self.context, plan):
             indices, scores, values = result["leaders"]
             merged.extend(indices + result["start"], scores, result["seen"], values)
         if noise is not None:  # the driver's generator moves past the noise the shards drew
-            noise.rng.bit_generator.advance(merged.seen)
+            _advance(noise.rng.bit_generator, merged.seen)
         return merged
 
     def class_leaders(self, strategy: Any, k: int) -> tuple[list[StreamingTopK], np.ndarray]:
@@ -157,11 +160,11 @@ def score_shard(
     if kind == "top":
         noise = None
         if extra is not None:
-            mode, beta, state = extra
-            rng = np.random.default_rng()
-            rng.bit_generator.state = state
-            rng.bit_generator.advance(start)  # one uniform per candidate before this shard
-            noise = GumbelNoise(mode, beta, rng)
+            mode, beta, bits_name, state = extra
+            bits = getattr(np.random, bits_name)()
+            bits.state = state
+            _advance(bits, start)  # one draw per candidate before this shard
+            noise = GumbelNoise(mode, beta, np.random.Generator(bits))
         result["leaders"] = scored_top_k(outputs, strategy, k, noise).leaders()
     else:
         tops, counts = class_leaders(outputs, strategy, k)
@@ -170,6 +173,17 @@ def score_shard(
         ]
     result["rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return result
+
+
+_ADVANCEABLE = (np.random.PCG64, np.random.PCG64DXSM)
+
+
+def _advance(bits: Any, n: int) -> None:
+    """Skip ``n`` draws, keeping the buffered 32-bit half-draw that ``advance`` drops (the
+    one-process path keeps it: Gumbel noise draws whole 64-bit values)."""
+    state = bits.state
+    bits.advance(n)
+    bits.state = {**bits.state, "has_uint32": state["has_uint32"], "uinteger": state["uinteger"]}
 
 
 class _ShardSource:

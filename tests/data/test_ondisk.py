@@ -94,7 +94,7 @@ def test_core_set_on_a_large_on_disk_pool_runs_on_preselected_candidates(tmp_pat
 def test_range_ids_need_no_lookup_table() -> None:
     pool = Pool(np.zeros((5, 1)), hidden_labels=[0, 1, 0, 1, 0])
     assert pool.positions([4, "2", np.int64(0)]).tolist() == [4, 2, 0]
-    for missing in ("5", "02", "-1", "x"):
+    for missing in ("5", "02", "-1", "x", "\u0661", "\u00b2"):  # Arabic-Indic 1, superscript 2
         with pytest.raises(DataError, match="not in the pool"):
             pool.positions([missing])
     with pytest.raises(DataError, match="unique"):

@@ -102,6 +102,17 @@ def test_streamed_picks_equal_in_memory_picks(name, params, n_classes) -> None:
         assert max(source.reads) <= 101  # never the whole pool at once
 
 
+def test_power_sampling_with_beta_0_is_uniform_and_streams_like_in_memory() -> None:
+    # Six certain rows score 0; 0 ** 0 is 1, so they are as likely as the rest (no NaN weight).
+    p = np.array([[1.0, 0.0]] * 6 + [[0.5, 0.5]] * 4)
+    strategy = make_strategy("stochastic", base="entropy", mode="power", beta=0.0)
+    in_memory = strategy.query(ModelOutputs(probabilities=p), 8, np.random.default_rng(0))
+    outputs = ModelOutputs(size=len(p), source=ArraySource(chunk_size=3, probabilities=p))
+    streamed = strategy.query(outputs, 8, np.random.default_rng(0))
+    assert len(in_memory.indices) == 8
+    np.testing.assert_array_equal(streamed.indices, in_memory.indices)
+
+
 def test_fused_validation_catches_bad_rows_in_any_block() -> None:
     p = tied_probabilities(300_000, 3, 0)
     for corrupt, message in [

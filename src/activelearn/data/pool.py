@@ -52,7 +52,8 @@ class _RangePositions:
         self.n = n
 
     def __getitem__(self, text: str) -> int:
-        if text.isdigit() and (text == "0" or not text.startswith("0")):
+        # ASCII digits only: "١١" and "²" are digits to str.isdigit, not ids of a range.
+        if text.isascii() and text.isdecimal() and (text == "0" or not text.startswith("0")):
             position = int(text)
             if position < self.n:
                 return position

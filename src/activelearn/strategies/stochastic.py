@@ -47,6 +47,8 @@ def log_weights(scores: np.ndarray, mode: str, beta: float) -> np.ndarray:
             raise ModelOutputError(
                 "power sampling needs non-negative scores; use mode='softmax' or 'softrank'"
             )
+        if beta == 0:  # s ** 0 = 1 for every item, 0 ** 0 included (not 0 * log 0 = NaN)
+            return np.zeros(len(scores))
         with np.errstate(divide="ignore"):
             return beta * np.log(scores)
     if mode == "softmax":

@@ -6,7 +6,8 @@ applies :func:`~activelearn.strategies.base.top_k`'s rules (ties at the cut
 drawn with the query's generator, then best first, equal scores by index) to
 exactly the items ``top_k`` would have seen: the picks over a streamed or
 sharded pool equal the in-memory picks for the same generator, ties included.
-Memory is O(k + items tied at the cut), whatever the pool's size.
+Memory is O(k + items tied at the cut), whatever the pool's size (at most twice that
+between prunes, which run when the kept items have doubled).
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ class StreamingTopK:
     def __init__(self, k: int) -> None:
         self.k = k
         self.seen = 0
-        self._indices = np.empty(0, dtype=np.int64)
-        self._scores: np.ndarray | None = None
-        self._values: np.ndarray | None = None  # carried along (stochastic: the raw scores)
+        # Kept parts (indices, scores, values), pruned to the leaders when they have doubled
+        # since the last prune: many ties at the cut cost O(N log N), not O(N^2).
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+        self._size = 0
+        self._pruned_size = 0
+        self._cut = -np.inf  # the k-th best score at the last prune: never above the true cut
         self._whole: tuple[np.ndarray, np.ndarray | None] | None = None  # a lone first part
 
     def add(
@@ -43,7 +47,7 @@ class StreamingTopK:
         """Scores of the next part (``indices``: theirs, default the next consecutive ones);
         ``values`` ride along with them and come back for the picks."""
         scores = np.asarray(scores)
-        if indices is None and self.seen == 0 and self._scores is None:
+        if indices is None and self.seen == 0 and not self._parts:
             self._whole = (scores, values)  # pruned only if a second part comes: one pass
             self.seen = len(scores)
             return
@@ -67,8 +71,10 @@ class StreamingTopK:
     def leaders(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Indices, scores and values of every item that can still be picked, in index order."""
         self._flush_whole()
-        scores = self._scores if self._scores is not None else np.empty(0)
-        return self._indices, scores, self._values
+        self._prune()
+        if not self._parts:
+            return np.empty(0, dtype=np.int64), np.empty(0), None
+        return self._parts[0]
 
     def finish(
         self, rng: np.random.Generator | None, k: int | None = None
@@ -94,32 +100,40 @@ class StreamingTopK:
             (scores, values), self._whole, self.seen = self._whole, None, 0
             self.add(scores, np.arange(len(scores)), values)
 
-    def _threshold(self) -> float:
-        """The k-th best score kept so far (-inf until k are kept)."""
-        if self._scores is None or len(self._scores) < self.k:
-            return -np.inf
-        return float(-np.partition(-self._scores, self.k - 1)[self.k - 1])
+    def _kth(self, scores: np.ndarray) -> float:
+        return float(-np.partition(-scores, self.k - 1)[self.k - 1])
 
     def _leaders(self, scores: np.ndarray) -> np.ndarray:
         """Positions in ``scores`` that may belong to the top k (ties at the cut included)."""
-        cut = self._threshold()
+        cut = self._cut
         if len(scores) > self.k:
-            cut = max(cut, float(-np.partition(-scores, self.k - 1)[self.k - 1]))
+            cut = max(cut, self._kth(scores))
         return np.flatnonzero(scores >= cut)
 
     def _merge(self, indices: np.ndarray, scores: np.ndarray, values: np.ndarray | None) -> None:
-        if self._scores is None:
-            self._indices, self._scores, self._values = indices.astype(np.int64), scores, values
-        else:
-            self._indices = np.concatenate([self._indices, indices])
-            self._scores = np.concatenate([self._scores, scores])
-            if self._values is not None and values is not None:
-                self._values = np.concatenate([self._values, values])
-        if len(self._scores) > self.k:
-            keep = self._scores >= self._threshold()
-            self._indices, self._scores = self._indices[keep], self._scores[keep]
-            if self._values is not None:
-                self._values = self._values[keep]
+        self._parts.append((indices.astype(np.int64), scores, values))
+        self._size += len(scores)
+        if self._size > 2 * max(self.k, self._pruned_size):
+            self._prune()
+
+    def _prune(self) -> None:
+        """Concatenate the kept parts and drop what can no longer reach the top k."""
+        if len(self._parts) > 1:
+            indices = np.concatenate([part[0] for part in self._parts])
+            scores = np.concatenate([part[1] for part in self._parts])
+            parts_values = [part[2] for part in self._parts]
+            values = None
+            if all(v is not None for v in parts_values):
+                values = np.concatenate(parts_values)
+            self._parts = [(indices, scores, values)]
+        if not self._parts:
+            return
+        indices, scores, values = self._parts[0]
+        if len(scores) > self.k:
+            self._cut = max(self._cut, self._kth(scores))
+            keep = scores >= self._cut
+            self._parts = [(indices[keep], scores[keep], None if values is None else values[keep])]
+        self._size = self._pruned_size = len(self._parts[0][1])
 
 
 class GumbelNoise:

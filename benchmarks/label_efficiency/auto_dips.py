@@ -30,6 +30,9 @@ def main() -> None:
         if cell["kind"] != "al" or not cell.get("history"):
             continue
         dataset, strategy = cell["labels"]["dataset"], cell["labels"]["strategy"]
+        semi = cell["spec"].get("semi_supervised")
+        if semi:  # one block per semi-supervised method, paired with random in that block
+            dataset = f"{dataset} | {semi['name']}"
         metric = "macro_f1" if dataset.startswith("synthetic") else "accuracy"
         curve = {row["n_labeled"]: row[metric] for row in cell["history"]}
         curves[(dataset, strategy)][cell["spec"]["seed"]] = curve
@@ -38,7 +41,9 @@ def main() -> None:
         random = curves[(dataset, "random")]
         print(f"== {dataset}")
         for strategy in sorted({s for d, s in curves if d == dataset} - {"random"}):
-            runs = curves[(dataset, strategy)]
+            runs = {s: c for s, c in curves[(dataset, strategy)].items() if s in random}
+            if not runs:
+                continue
             counts = set.intersection(*(set(c) for c in [*runs.values(), *random.values()]))
             counts = sorted(n for n in counts if n > min(counts))  # after the seed
             diff = {n: np.mean([runs[s][n] - random[s][n] for s in runs]) for n in counts}

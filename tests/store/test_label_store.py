@@ -27,22 +27,15 @@ def test_open_twice_runs_migrations_once_and_keeps_data(tmp_path, store, project
 
 def test_a_database_of_the_first_schema_is_migrated_with_its_labels(tmp_path):
     """A project made before review and queue scores opens with every label where it was."""
-    from importlib import resources
-
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import create_engine
+
+    from activelearn.store.database import _migrate
 
     path = tmp_path / "old" / "labels.db"
     path.parent.mkdir()
     engine = create_engine(f"sqlite:///{path}")
-    config = Config()
-    config.set_main_option(
-        "script_location", str(resources.files("activelearn.store") / "migrations")
-    )
+    _migrate(engine, "0001")
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
         connection.exec_driver_sql(
             "INSERT INTO projects VALUES (1, 'old', '[\"neg\", \"pos\"]', 'margin', NULL, '{}', 0)"
         )

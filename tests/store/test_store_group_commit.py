@@ -91,6 +91,19 @@ def _leases(store, people):
     return [store.next_item(who)[0].id for who in people]
 
 
+def _first_commit_stalled(store, people, n):
+    """Leases for ``n`` people; the first one's answer is sent and its COMMIT held (so the
+    others queue behind it). Batches close when the test says, not by the clock."""
+    store.group.max_age = 10.0
+    items = _leases(store, people[:n])
+    commits = Commits(store)
+    commits.block.set()
+    first = Submitter(store, people[0], items[0], "first-answer")
+    first.start()
+    assert commits.entered.wait(10)  # its COMMIT holds the write lock: the others queue
+    return items, commits, first
+
+
 def test_writes_that_queue_share_one_commit_and_are_all_stored(store, project, people):
     """The batching batches: with a slow disk, N annotators' leases and answers need far
     fewer COMMITs than writes (before group commit: exactly one COMMIT per write)."""
@@ -126,13 +139,7 @@ def test_a_follower_is_acknowledged_only_once_the_commit_covering_it_is_through(
 ):
     """While a batch's COMMIT is stalled, none of its writers has returned; all return
     once it is through."""
-    store.group.max_age = 10.0  # this test decides when batches close, not the clock
-    items = _leases(store, people[:5])
-    commits = Commits(store)
-    commits.block.set()
-    first = Submitter(store, people[0], items[0], "first-answer")
-    first.start()
-    assert commits.entered.wait(10)  # its COMMIT holds the write lock: the others queue
+    items, commits, first = _first_commit_stalled(store, people, 5)
     commits.entered.clear()
     rest = [Submitter(store, who, item, f"answer-{who.name}") for who, item in
             zip(people[1:5], items[1:5], strict=True)]  # fmt: skip
@@ -154,13 +161,7 @@ def test_a_follower_is_acknowledged_only_once_the_commit_covering_it_is_through(
 
 
 def test_a_failed_write_in_a_batch_rolls_back_alone(store, project, people):
-    store.group.max_age = 10.0
-    items = _leases(store, people[:3])
-    commits = Commits(store)
-    commits.block.set()
-    first = Submitter(store, people[0], items[0], "first-answer")
-    first.start()
-    assert commits.entered.wait(10)
+    items, commits, _first = _first_commit_stalled(store, people, 3)
     commits.block.clear()
     errors = []
 
@@ -193,13 +194,7 @@ def test_a_failed_commit_fails_every_writer_of_its_batch_and_a_resend_stores_it(
 ):
     """An I/O error at COMMIT: every writer of that batch is told (503), none is stored,
     and sending the same answer again stores it once."""
-    store.group.max_age = 10.0
-    items = _leases(store, people[:4])
-    commits = Commits(store)
-    commits.block.set()
-    first = Submitter(store, people[0], items[0], "first-answer")
-    first.start()
-    assert commits.entered.wait(10)
+    items, commits, first = _first_commit_stalled(store, people, 4)
     commits.block.clear()
     rest = [Submitter(store, who, item, f"answer-{who.name}") for who, item in
             zip(people[1:4], items[1:4], strict=True)]  # fmt: skip

@@ -156,8 +156,8 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
-def _migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a new database gets all of them)."""
+def _migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``, by default the newest (a new database gets all)."""
     from alembic import command
     from alembic.config import Config
 
@@ -167,4 +167,4 @@ def _migrate(engine: Engine) -> None:
     )
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

@@ -363,3 +363,11 @@ def test_auto_mixes_in_random_picks_until_the_warm_up_is_over():
     assert default.query(outputs, 5, np.random.default_rng(0)).notes == ()
     outputs.n_labeled = 299
     assert "warm-up (299 of 300" in default.query(outputs, 5, np.random.default_rng(0)).notes[-1]
+
+
+@pytest.mark.parametrize(
+    "params", [{"warmup": "x"}, {"warmup": -1}, {"warmup": 2.5}, {"warmup_share": 2}]
+)
+def test_auto_refuses_a_bad_warm_up_in_its_own_words(params):
+    with pytest.raises(ConfigError, match="auto's warmup"):
+        make_strategy("auto", **params)

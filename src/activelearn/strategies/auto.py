@@ -20,6 +20,7 @@ classes. The default strategy of ``run`` and of a loop spec.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -46,8 +47,14 @@ class Auto(QueryStrategy):
         base_params: dict[str, Any] | None = None,
         after_params: dict[str, Any] | None = None,
     ) -> None:
-        if warmup < 0:
-            raise ConfigError(f"warmup must be a label count >= 0, got {warmup}")
+        if isinstance(warmup, bool) or not isinstance(warmup, Integral) or warmup < 0:
+            raise ConfigError(f"auto's warmup must be a label count >= 0, got {warmup!r}")
+        if (
+            isinstance(warmup_share, bool)
+            or not isinstance(warmup_share, Real)
+            or not (0 <= warmup_share <= 1)
+        ):
+            raise ConfigError(f"auto's warmup_share must be between 0 and 1, got {warmup_share!r}")
         self.base = resolve_base(base, base_params)
         self.warmup = warmup
         self.warmup_share = warmup_share

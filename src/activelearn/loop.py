@@ -31,6 +31,7 @@ from activelearn.metrics import classification_metrics
 from activelearn.oracles import Oracle, SimulatedOracle
 from activelearn.outputs import pool_outputs
 from activelearn.run_log import RunLog
+from activelearn.semi import SEMI_SUPERVISION, refit_with_pseudo_labels
 from activelearn.stopping import LoopState, StoppingCriterion
 from activelearn.strategies import QueryStrategy, make_strategy
 from activelearn.strategies.base import PROBABILITIES, SAMPLES, VALIDATION
@@ -79,7 +80,8 @@ class ActiveLearningLoop:
     semi_supervised:
         ``"self_training"``, ``"label_spreading"`` (a name or ``{"name", "params"}``
         from :mod:`activelearn.semi`) or such an object: each round's model is refitted
-        on the labels plus confident pseudo-labels (a validation set is required).
+        on the labels plus confident pseudo-labels (a validation set is required), and
+        the refit is kept only if it is no worse on validation than the plain fit.
     threads:
         BLAS/OpenMP (and torch) threads while fitting and scoring: an integer,
         ``None`` for the libraries' defaults, or ``"auto"``: one thread for
@@ -299,7 +301,7 @@ class ActiveLearningLoop:
     def predict_positions(self, positions: np.ndarray) -> np.ndarray:
         """The current model's probabilities for pool positions (columns in class order)."""
         with self.threads_for(len(positions)):
-            return self._predict_X(self.pool.subset(positions))
+            return self.predict_X(self.pool.subset(positions))
 
     def emit_scoring(self, done: int, total: int) -> None:
         self._emit("scoring", len(self.history), done=done, total=total)
@@ -312,7 +314,8 @@ class ActiveLearningLoop:
         ]
         return np.concatenate(parts) if parts else np.empty((0, len(self.pool.classes)))
 
-    def _predict_X(self, X: Any) -> np.ndarray:
+    def predict_X(self, X: Any) -> np.ndarray:
+        """The current model's probabilities for any inputs (columns in class order)."""
         return predict_proba(self.learner, X, self.pool.classes)
 
     # -- labels -----------------------------------------------------------------------------
@@ -364,29 +367,12 @@ class ActiveLearningLoop:
         self.fitted = True
         record: dict[str, Any] = {}
         if self.semi_supervised is not None:
-            record.update(self._fit_with_pseudo_labels(labeled, y, validation))
+            record.update(refit_with_pseudo_labels(self, self.semi_supervised, validation))
         record["fit_seconds"] = time.perf_counter() - start
         epochs = getattr(self.learner, "history_", None)
         if epochs:
             record["epochs"] = list(epochs)
         self._emit("trained", len(self.history), n_labeled=len(labeled))
-        return record
-
-    def _fit_with_pseudo_labels(
-        self, labeled: np.ndarray, y: np.ndarray, validation: tuple[Any, Any] | None
-    ) -> dict[str, Any]:
-        """Refit on the labels plus the semi-supervision method's pseudo-labels (chosen with
-        the supervised model and the validation set; recomputed every round, never stored)."""
-        assert self.validation is not None
-        self.validation_probabilities = self._predict_X(self.validation.X)
-        pseudo = self.semi_supervised.pseudo_labels(self, len(self.history))
-        record = {"n_pseudo": len(pseudo.positions), "pseudo_threshold": pseudo.threshold,
-                  "note": pseudo.note}  # fmt: skip
-        if len(pseudo.positions):
-            rows = np.concatenate([labeled, pseudo.positions])
-            labels = np.concatenate([y, self.pool.coerce_labels(pseudo.labels.tolist())])
-            with self.threads_for(len(rows)):
-                fit(self.learner, self.pool.subset(rows), labels, validation)
         return record
 
     def _evaluate(self, round_: int) -> dict[str, Any]:
@@ -397,13 +383,13 @@ class ActiveLearningLoop:
         held_out = [s for s in (self.validation, self.test) if s is not None]
         with self.threads_for(sum(n_rows(s.X) for s in held_out)):
             if self.validation is not None:
-                self.validation_probabilities = self._predict_X(self.validation.X)
+                self.validation_probabilities = self.predict_X(self.validation.X)
                 metrics = classification_metrics(
                     self.validation.y, self.validation_probabilities, self.pool.classes
                 )
                 record.update({f"val_{k}": v for k, v in metrics.items()})
             if self.test is not None:
-                probabilities = self._predict_X(self.test.X)
+                probabilities = self.predict_X(self.test.X)
                 record.update(classification_metrics(self.test.y, probabilities, self.pool.classes))
         record["eval_seconds"] = time.perf_counter() - start
         self._emit("evaluated", round_, **record)
@@ -475,7 +461,7 @@ class ActiveLearningLoop:
                 if not self._load_learner(len(self.history) - 1):
                     self._fit()
                 if self.validation is not None and self.fitted:
-                    self.validation_probabilities = self._predict_X(self.validation.X)
+                    self.validation_probabilities = self.predict_X(self.validation.X)
 
     def _save_learner(self, round_: int) -> None:
         if self._run_log is not None and self.fitted:
@@ -495,6 +481,4 @@ class ActiveLearningLoop:
 def _semi_supervision(value: Any, seed: int) -> Any:
     if value is None or callable(getattr(value, "pseudo_labels", None)):
         return value
-    from activelearn.semi import SEMI_SUPERVISION
-
     return SEMI_SUPERVISION.make(value, random_state=seed)

@@ -91,6 +91,9 @@ class LoopSpec:
             values["semi_supervised"] = _component(
                 values["semi_supervised"], f"{where}.semi_supervised"
             )
+            # Whether a refit worse on validation is kept changes the results, so every key
+            # names the rule (cells from before the rule existed kept every refit).
+            values["semi_supervised"]["params"].setdefault("accept", "if_better")
         if "features" in values:
             values["features"] = None if values["features"] in (None, "none") else _component(
                 values["features"], f"{where}.features")  # fmt: skip

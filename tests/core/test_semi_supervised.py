@@ -97,3 +97,56 @@ def test_semi_supervision_from_the_command_line(tmp_path):
     assert json.loads((run_dir / "history.json").read_text())[-1]["n_pseudo"] > 0
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["strategies"]) == {"margin", "margin+self_training(precision=0.9)"}
+
+
+class _WrongGuesses:
+    """Pseudo-labels that are all wrong: a refit on them must be worse on validation."""
+
+    def __init__(self, accept):
+        self.accept = accept
+
+    def pseudo_labels(self, loop, round_):
+        from activelearn.semi import PseudoLabels
+
+        positions = loop.pool.unlabeled_indices[:300]
+        truth = np.asarray(loop.pool.hidden_labels)[positions]
+        return PseudoLabels(positions, 1 - truth, 0.9, "wrong on purpose")
+
+
+@pytest.mark.parametrize("accept", ["if_better", "always"])
+def test_a_refit_worse_on_validation_is_not_kept(accept):
+    X, y, Xv, yv, Xt, yt = _problem()
+    loop = ActiveLearningLoop(
+        Pool(X, hidden_labels=y), LogisticRegression(), "margin", initial_size=40, batch_size=20,
+        max_rounds=1, validation=(Xv, yv), test=(Xt, yt), semi_supervised=_WrongGuesses(accept),
+    )  # fmt: skip
+    history = loop.run()
+    labeled = loop.pool.labeled_indices
+    plain = LogisticRegression().fit(X[labeled], y[labeled])
+    kept = np.array_equal(loop.learner.predict_proba(Xt), plain.predict_proba(Xt))
+    if accept == "if_better":
+        assert kept and not any(r["pseudo_accepted"] for r in history)
+        assert "refit not kept: validation accuracy" in " ".join(history[-1]["notes"])
+        assert history[-1]["accuracy"] == pytest.approx(plain.score(Xt, yt))
+    else:  # the old rule: every refit stays, and all-wrong guesses cost accuracy
+        assert not kept and "pseudo_accepted" not in history[-1]
+        assert history[-1]["accuracy"] < plain.score(Xt, yt) - 0.05
+
+
+def test_the_acceptance_rule_is_part_of_every_cache_key():
+    from activelearn.spec import LoopSpec
+
+    base = {"dataset": "digits", "learner": "logistic_regression", "budget": 300}
+    guarded = LoopSpec.from_dict({**base, "semi_supervised": "self_training"})
+    assert guarded.semi_supervised["params"] == {"accept": "if_better"}
+    always = LoopSpec.from_dict(
+        {**base, "semi_supervised": {"name": "self_training", "accept": "always"}}
+    )
+    assert guarded.key() != always.key()
+    pool, maybe = (
+        Pool(np.zeros((4, 2)), hidden_labels=[0, 1, 0, 1]),
+        {"name": "self_training", "accept": "maybe"},
+    )
+    with pytest.raises(ConfigError, match="accept must be one of if_better, always"):
+        ActiveLearningLoop(pool, LogisticRegression(), validation=(np.zeros((2, 2)), [0, 1]),
+                           semi_supervised=maybe)  # fmt: skip

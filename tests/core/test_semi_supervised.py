@@ -143,10 +143,8 @@ def test_the_acceptance_rule_is_part_of_every_cache_key():
         {**base, "semi_supervised": {"name": "self_training", "accept": "always"}}
     )
     assert guarded.key() != always.key()
-    pool, maybe = (
-        Pool(np.zeros((4, 2)), hidden_labels=[0, 1, 0, 1]),
-        {"name": "self_training", "accept": "maybe"},
-    )
+    pool = Pool(np.zeros((4, 2)), hidden_labels=[0, 1, 0, 1])
+    maybe = {"name": "self_training", "accept": "maybe"}
     with pytest.raises(ConfigError, match="accept must be one of if_better, always"):
         ActiveLearningLoop(pool, LogisticRegression(), validation=(np.zeros((2, 2)), [0, 1]),
                            semi_supervised=maybe)  # fmt: skip

@@ -95,6 +95,23 @@ def test_simulate_command_labels_through_a_live_server(tmp_path, table, capsys):
     assert len(answers) == 8 and all(expected[k] == v for k, v in answers.items())
 
 
+def test_simulate_refuses_truth_with_labels_the_project_does_not_have(tmp_path, table, capsys):
+    _create(tmp_path, table)
+    truth = tmp_path / "truth.csv"
+    wrong = pd.read_csv(table[0])[["id", "label"]]
+    wrong.loc[:4, "label"] = "awful"
+    wrong.to_csv(truth, index=False)
+    with live_server(tmp_path / "proj") as (url, _process):
+        code = main(["simulate", url, "--tokens", str(tmp_path / "tokens.txt"),
+                     "--truth", str(truth), "--max-labels", "8"])  # fmt: skip
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "the truth holds labels that are not classes of project" in err
+    assert "awful (5 items)" in err
+    store = Store.open(tmp_path / "proj")
+    assert not store.labels(store.project().id)  # nobody started labeling
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [

@@ -68,3 +68,34 @@ def test_every_strategy_a_model_can_feed_is_accepted_and_the_rest_say_why():
     assert all(strategy_reasons(cnn)[name] == "" for name in ("bald", "badge", "coreset"))
     with pytest.raises(ConfigError, match="held-out set"):
         choose("text", strategy="ratio", heldout=False)
+
+
+def test_a_project_trains_on_pseudo_labels_set_on_its_held_out_labels(tmp_path):
+    store, info, trainer, version = _trained(tmp_path, n=240, labels=160,
+                                             semi_supervised="self_training")  # fmt: skip
+    assert info.settings["semi_supervised"] == {"name": "self_training", "params": {}}
+    metrics = version["metrics"]
+    assert metrics["n_pseudo"] > 0 and isinstance(metrics["pseudo_accepted"], bool)
+    from activelearn.server.report import status_report
+
+    (row,) = status_report(store, info)["versions"]
+    assert row["n_pseudo"] == metrics["n_pseudo"]
+    assert "self_training" in status_report(store, info)["model"]
+
+
+def test_pseudo_labels_the_project_cannot_make_are_refused_when_it_is_made():
+    with pytest.raises(ConfigError, match="held-out labels, and this project holds none"):
+        choose("text", semi_supervised="self_training", heldout=False)
+    with pytest.raises(ConfigError, match="label_spreading needs embeddings"):
+        choose("text", semi_supervised="label_spreading")
+    with pytest.raises(ConfigError, match="semi-supervision: .*no parameter 'x'"):
+        choose("text", semi_supervised={"name": "self_training", "x": 1})
+    assert (
+        choose(
+            "text",
+            features="minilm",
+            learner="logistic_regression",
+            semi_supervised="label_spreading",
+        ).semi_supervised["name"]
+        == "label_spreading"
+    )

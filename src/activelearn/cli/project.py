@@ -3,7 +3,8 @@
 Subcommands::
 
     activelearn project create DIR --name NAME (--data FILE | --images FOLDER | --imdb PATH)
-        [--learner NAME] [--features NAME] [--strategy NAME] [--config FILE.toml]
+        [--learner NAME] [--features NAME] [--strategy NAME] [--semi-supervised NAME]
+        [--config FILE.toml]
         [--annotator NAME ...]
     activelearn project token DIR NAME [--admin] [--rotate]
     activelearn project export DIR OUT.{csv,jsonl,parquet}
@@ -32,7 +33,8 @@ except ModuleNotFoundError:  # Python 3.10
 
 PROJECT_TOML = "project.toml"
 # Keys a project TOML may hold besides the settings: the model and the budget.
-TOML_KEYS = ("learner", "features", "strategy", "strategy_params", "budget", "classes")
+TOML_KEYS = ("learner", "features", "strategy", "strategy_params", "semi_supervised", "budget",
+             "classes")  # fmt: skip
 
 # Only `serve` knows the address (host and port are its options), so the links come from it.
 _SERVE_HINT = (
@@ -78,6 +80,10 @@ def register(subparsers: Any) -> None:
                         "none for texts, efficientnet_lite0 for images)")  # fmt: skip
     create.add_argument("--strategy", help="any registered strategy the model can feed "
                         "(default least_confidence)")  # fmt: skip
+    create.add_argument(
+        "--semi-supervised", help="also train on confident pseudo-labels: self_training or "
+        "label_spreading (thresholds set on the held-out labels; default none)",
+    )  # fmt: skip
     create.add_argument("--config", help=f"TOML with the keys {', '.join(TOML_KEYS)} and "
                         f"settings (default: DIR/{PROJECT_TOML} if there is one)")  # fmt: skip
     create.add_argument("--budget", type=int)
@@ -143,6 +149,7 @@ def create_project(args: argparse.Namespace) -> int:
         kind, learner=args.learner or config.get("learner"), features=features,
         strategy=args.strategy or config.get("strategy"),
         strategy_params=config.get("strategy_params"),
+        semi_supervised=args.semi_supervised or config.get("semi_supervised"),
         heldout=settings["heldout_fraction"] > 0 and settings["min_heldout"] > 0,
     )  # fmt: skip
     if args.classes is None and config.get("classes"):
@@ -222,13 +229,24 @@ def show_status(args: argparse.Namespace) -> int:
               f"{person['labels']} labels ({person['heldout']} held-out), {person['skips']} "
               f"skips, {person['flags']} flags, {person['undone']} undone")  # fmt: skip
     for version in report["versions"]:
-        print(
-            f"v{version['version']}: {version['state']:8} train={version['n_train']} "
-            f"heldout={version['n_heldout']} accuracy={_num(version['accuracy'])} "
-            f"macro-F1={_num(version['macro_f1'])} FP={version['fp']} FN={version['fn']} "
-            f"{version['error'] or ''}".rstrip()
-        )
+        print(_version_line(version, binary=len(info.classes) == 2))
     return 0
+
+
+def _version_line(version: dict[str, Any], *, binary: bool) -> str:
+    """One model version: with more than two classes FP and FN are both the error count."""
+    errors = f"FP={version['fp']} FN={version['fn']}" if binary else f"errors={version['fp']}"
+    parts = [
+        f"v{version['version']}: {version['state']:8}", f"train={version['n_train']}",
+        f"heldout={version['n_heldout']}", f"accuracy={_num(version['accuracy'])}",
+        f"macro-F1={_num(version['macro_f1'])}", errors,
+    ]  # fmt: skip
+    if version["n_pseudo"] is not None:
+        kept = " (refit not kept)" if version["pseudo_accepted"] is False else ""
+        parts.append(f"pseudo-labels={version['n_pseudo']}{kept}")
+    if version["error"]:
+        parts.append(version["error"])
+    return " ".join(parts)
 
 
 def _progress_line(progress: dict[str, Any]) -> str:

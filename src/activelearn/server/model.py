@@ -133,6 +133,7 @@ def train_and_score(job: TrainJob) -> TrainResult:
         max_rounds=1 if rank else 0,
         validation=(take(inputs.X, in_heldout), job.heldout.labels) if n_heldout else None,
         embeddings=None if inputs.embeddings is None else inputs.embeddings[in_pool],
+        semi_supervised=job.recipe.semi_supervised if n_heldout else None,
         seed=job.seed,
     )
     loop.subscribe(recorder)
@@ -142,6 +143,7 @@ def train_and_score(job: TrainJob) -> TrainResult:
         history = loop.history
     record = history[0]
     metrics = {k[4:]: v for k, v in record.items() if k.startswith("val_")}
+    metrics.update({k: record[k] for k in ("n_pseudo", "pseudo_accepted") if k in record})
     if n_heldout:
         metrics["errors"] = _errors(loop, job.heldout.labels, np.asarray(job.classes, dtype=object))
     ranking = [int(i) - n_train for i in recorder.ids]

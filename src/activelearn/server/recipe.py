@@ -12,6 +12,9 @@ as long as the learner and featurizer give what the strategy reads:
   pretrained encoder such as ``minilm`` or ``efficientnet_lite0``, or
   ``pixels``) or a learner with ``embed``.
 
+A project may also train on pseudo-labels (``semi_supervised``: a method of
+:mod:`activelearn.semi`), which set their threshold on the held-out labels.
+
 Whatever does not fit is refused when the project is made, with the reason
 and the strategies that would work, rather than at the first retrain.
 The checks build the learner and featurizer from their registries (cheap:
@@ -28,6 +31,7 @@ from activelearn.features.registry import FEATURIZERS
 from activelearn.learners.base import can_embed, can_sample
 from activelearn.learners.registry import LEARNERS, make_learner
 from activelearn.registry import as_spec
+from activelearn.semi import SEMI_SUPERVISION
 from activelearn.strategies import available_strategies, make_strategy
 from activelearn.strategies.base import (
     EMBEDDINGS,
@@ -60,6 +64,7 @@ class Recipe:
     features: dict[str, Any] | None
     strategy: str = DEFAULT_STRATEGY
     strategy_params: dict[str, Any] = field(default_factory=dict)
+    semi_supervised: dict[str, Any] | None = None
 
     @property
     def dense(self) -> bool:
@@ -73,12 +78,14 @@ class Recipe:
             "learner": self.learner,
             "features": self.features,
             "strategy_params": self.strategy_params,
+            "semi_supervised": self.semi_supervised,
         }
 
     def describe(self, *, strategy: bool = True) -> str:
         features = self.features["name"] if self.features else "none"
         text = f"learner {self.learner['name']}, features {features}"
-        return text + (f", strategy {self.strategy}" if strategy else "")
+        text += f", strategy {self.strategy}" if strategy else ""
+        return text + (f", {self.semi_supervised['name']}" if self.semi_supervised else "")
 
 
 def choose(
@@ -88,6 +95,7 @@ def choose(
     features: str | dict[str, Any] | None = "default",
     strategy: str | None = None,
     strategy_params: dict[str, Any] | None = None,
+    semi_supervised: str | dict[str, Any] | None = None,
     heldout: bool = True,
 ) -> Recipe:
     """The recipe these choices make, with the defaults for ``kind``; refuses what cannot work.
@@ -107,8 +115,10 @@ def choose(
         None if features in NO_FEATURES else FEATURIZERS.check(features),
         strategy or DEFAULT_STRATEGY,
         dict(strategy_params or {}),
+        None if semi_supervised in ("none", "", None) else as_spec(semi_supervised),
     )
     _check_inputs(recipe)
+    _check_semi_supervision(recipe, heldout)
     missing = unmet_needs(recipe, heldout=heldout)
     if missing:
         usable = [name for name, reason in strategy_reasons(recipe, heldout).items() if not reason]
@@ -129,7 +139,31 @@ def from_settings(strategy: str, settings: dict[str, Any]) -> Recipe:
         as_spec(settings.get("features")),
         strategy,
         dict(settings.get("strategy_params") or {}),
+        as_spec(settings.get("semi_supervised")),
     )
+
+
+def _check_semi_supervision(recipe: Recipe, heldout: bool) -> None:
+    """Refuse pseudo-labels this project cannot make: no held-out labels to set their
+    threshold on, or label spreading without embeddings."""
+    if recipe.semi_supervised is None:
+        return
+    name = recipe.semi_supervised["name"]
+    try:
+        method = SEMI_SUPERVISION.make(recipe.semi_supervised, random_state=0)
+    except ConfigError as exc:
+        raise ConfigError(f"semi-supervision: {exc}") from None
+    if not heldout:
+        raise ConfigError(
+            f"{name} sets its confidence threshold on the held-out labels, and this project "
+            "holds none: give it a --heldout-fraction above 0"
+        )
+    learner = build_learner(recipe, ["a", "b"], 0, (8,) if recipe.features else PIXEL_SHAPE)
+    if method.needs_embeddings and not (recipe.dense or can_embed(learner)):
+        raise ConfigError(
+            f"{name} needs embeddings: use dense features (--features minilm, "
+            "efficientnet_lite0 or pixels) or a learner with `embed` (mlp, cnn), or self_training"
+        )
 
 
 def _features_for(kind: str, learner: str | dict[str, Any]) -> str | None:

@@ -12,7 +12,7 @@ from activelearn.server.recipe import from_settings
 from activelearn.store.records import ProjectInfo
 from activelearn.store.store import Store
 
-METRICS = ("accuracy", "macro_f1", "class_f1", "fp", "fn")
+METRICS = ("accuracy", "macro_f1", "class_f1", "fp", "fn", "n_pseudo", "pseudo_accepted")
 
 
 def status_report(store: Store, info: ProjectInfo) -> dict[str, Any]:

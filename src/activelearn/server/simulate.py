@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from activelearn.errors import ConfigError
 from activelearn.server.client import Client, ServerError, new_submission_id
 
 
@@ -73,8 +75,10 @@ def simulate(
     record it once. ``think_seconds`` is the pause after each answer, or a
     ``(low, high)`` range each pause is drawn from uniformly (people take
     1-5 s per item, not a fixed time: a fixed pause makes annotators march
-    in step).
+    in step). Truth that names a label the project does not have is refused
+    before anyone starts: the server would refuse each such answer, forever.
     """
+    _check_classes(url, tokens, truth)
     run = _Run(
         url, dict(truth), None if duration is None else time.monotonic() + duration,
         max_labels, error_rate, resend_rate, think_seconds, seed,
@@ -90,6 +94,21 @@ def simulate(
         thread.join()
     run.report.seconds = time.perf_counter() - start
     return run.report
+
+
+def _check_classes(url: str, tokens: Sequence[str], truth: Mapping[str, Any]) -> None:
+    if not tokens:
+        return
+    with Client(url, tokens[0]) as client:
+        project = client.project()
+    classes = set(map(str, project["classes"]))
+    unknown = Counter(str(label) for label in truth.values() if str(label) not in classes)
+    if unknown:
+        found = ", ".join(f"{label} ({n} items)" for label, n in unknown.most_common(5))
+        raise ConfigError(
+            f"the truth holds labels that are not classes of project {project['name']!r}: "
+            f"{found}; its classes are {', '.join(map(str, project['classes']))}"
+        )
 
 
 @dataclass

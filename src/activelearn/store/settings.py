@@ -16,6 +16,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "seed": 0,
 }
 # What the project's model is made of (see activelearn.server.recipe, which checks them):
-# "kind" (text or image), "learner" and "features" (registry specs), "strategy_params".
+# "kind" (text or image), "learner" and "features" (registry specs), "strategy_params",
+# "semi_supervised" (a method of activelearn.semi, or None).
 # The store keeps them as given; it knows no registry.
-RECIPE_SETTINGS = ("kind", "learner", "features", "strategy_params")
+RECIPE_SETTINGS = ("kind", "learner", "features", "strategy_params", "semi_supervised")

@@ -170,8 +170,14 @@ async function refreshModel() {
   let text = `model: ${m.state}${version}`;
   if (m.state === "training") text += ` (training v${m.training_version})`;
   if (m.metrics && m.metrics.accuracy !== undefined) {
-    text += ` · held-out accuracy ${(m.metrics.accuracy * 100).toFixed(1)}%` +
-      ` · FP ${m.metrics.fp} · FN ${m.metrics.fn}`;
+    text += ` · held-out accuracy ${(m.metrics.accuracy * 100).toFixed(1)}%`;
+    // With more than two classes FP and FN are both the number of errors.
+    text += state.classes.length === 2 ? ` · FP ${m.metrics.fp} · FN ${m.metrics.fn}`
+      : ` · ${m.metrics.fp} errors`;
+  }
+  if (m.metrics && m.metrics.n_pseudo !== undefined) {
+    text += ` · ${m.metrics.n_pseudo} pseudo-labels` +
+      (m.metrics.pseudo_accepted === false ? " (refit not kept)" : "");
   }
   if (m.error) text += ` · last training failed: ${m.error}`;
   // The store's count of what the first model waits for says more than the trainer's note.

@@ -34,6 +34,15 @@ def test_npy_rows_read_what_the_array_holds(tmp_path) -> None:
     np.testing.assert_array_equal(rows[42], X[42])
 
 
+def test_npy_rows_refuse_pickled_objects_and_other_files(tmp_path) -> None:
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}, "text"], dtype=object))
+    with pytest.raises(DataError, match="objects.npy cannot be read as rows .*save a numeric"):
+        NpyRows(tmp_path / "objects.npy")
+    (tmp_path / "notes.npy").write_text("not an array")
+    with pytest.raises(DataError, match="notes.npy cannot be read as rows"):
+        NpyRows(tmp_path / "notes.npy")
+
+
 def test_parquet_rows_read_numbers_and_texts_across_row_groups(tmp_path) -> None:
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq

@@ -51,7 +51,13 @@ class NpyRows:
         self.path = Path(path)
         if not self.path.is_file():
             raise DataError(f"{self.path} does not exist: pass a .npy file")
-        header = np.load(self.path, mmap_mode="r")
+        try:
+            header = np.load(self.path, mmap_mode="r")  # never unpickles: allow_pickle=False
+        except ValueError as exc:  # an object array (pickled rows), or not a .npy file
+            raise DataError(
+                f"{self.path} cannot be read as rows ({exc}): save a numeric array, "
+                "e.g. np.save(path, X.astype(np.float32))"
+            ) from None
         if header.ndim < 1 or not header.flags.c_contiguous:
             raise DataError(f"{self.path}: expected a C-ordered array with one row per item")
         self.shape = header.shape

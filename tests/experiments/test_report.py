@@ -125,3 +125,32 @@ def test_table_numbers_equal_the_histories(run_dir):
         "missing": 0,
     }
     assert row["full-data"].startswith(f"{np.mean(list(full.values())):.4f}")
+
+
+def test_rows_with_and_without_semi_supervision_are_told_apart(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text(
+        """
+[experiment]
+name = "semi"
+[grid]
+datasets = [{name = "synthetic", n_samples = 300, n_features = 6}]
+learners = ["logistic_regression"]
+strategies = ["margin"]
+semi_supervised = ["none", "self_training"]
+seeds = [0, 1]
+batch_sizes = [20]
+budgets = [60]
+[loop]
+initial_size = 20
+"""
+    )
+    run_grid(load_config(path), tmp_path / "run", LocalExecutor(1), progress=False)
+    table = (write_report(tmp_path / "run") / "summary.md").read_text().split("\n## ")[0]
+    header = next(line for line in table.splitlines() if line.startswith("| dataset"))
+    assert "| strategy | semi-supervision |" in header
+    rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| synthetic")]
+    at = header.split(" | ").index("semi-supervision")
+    assert sorted((r[header.split(" | ").index("strategy")], r[at]) for r in rows) == [
+        ("margin", ""), ("margin", "self_training"), ("random", ""), ("random", "self_training"),
+    ]  # fmt: skip

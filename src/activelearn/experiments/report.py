@@ -73,14 +73,25 @@ def write_report(run_dir: str | Path) -> Path:
 # -- table cells ----------------------------------------------------------------------------
 
 
+def columns(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``_COLUMNS``, with a semi-supervision column after the strategy when a row has one
+    (random with and without it are otherwise two rows that read alike)."""
+    if not any(row.get("semi_supervised") for row in summary["rows"]):
+        return _COLUMNS
+    at = [key for _, key, _ in _COLUMNS].index("strategy") + 1
+    return [*_COLUMNS[:at], ("semi-supervision", "semi_supervised", "s"), *_COLUMNS[at:]]
+
+
 def table_rows(summary: dict[str, Any]) -> list[list[str]]:
-    """The metrics table as text, one list per row, in ``_COLUMNS`` order."""
-    return [[_cell(row, key, kind) for _, key, kind in _COLUMNS] for row in summary["rows"]]
+    """The metrics table as text, one list per row, in ``columns(summary)`` order."""
+    return [[_cell(row, key, kind) for _, key, kind in columns(summary)] for row in summary["rows"]]
 
 
 def _cell(row: dict[str, Any], key: str, kind: str) -> str:
     if kind == "s":
-        return str(len(row["seeds"])) if key == "n_seeds" else str(row[key])
+        if key == "n_seeds":
+            return str(len(row["seeds"]))
+        return "" if row[key] is None else str(row[key])
     if kind == "pm":
         return _pm(row[f"{key}_mean"], row[f"{key}_std"])
     if kind == "reach":
@@ -202,8 +213,8 @@ def _markdown(summary: dict[str, Any], figures: dict[str, list[tuple[str, Path]]
         f"Cells: {counts['finished']} finished, {counts['failed']} failed, "
         f"{counts['missing']} not run, of {counts['planned']}. Metric: test {summary['metric']}.",
         "",
-        "| " + " | ".join(_md(title) for title, _, _ in _COLUMNS) + " |",
-        "|" + "---|" * len(_COLUMNS),
+        "| " + " | ".join(_md(title) for title, _, _ in columns(summary)) + " |",
+        "|" + "---|" * len(columns(summary)),
     ]
     lines += ["| " + " | ".join(_md(v) for v in row) + " |" for row in table_rows(summary)]
     if summary["warnings"]:
@@ -266,12 +277,12 @@ def _html(
         parts += [f"<li>{e(w)}</li>" for w in summary["warnings"]]
         parts.append("</ul></div>")
     parts.append("<h2>Results</h2><table><thead><tr>")
-    parts += [f"<th>{e(title)}</th>" for title, _, _ in _COLUMNS]
+    parts += [f"<th>{e(title)}</th>" for title, _, _ in columns(summary)]
     parts.append("</tr></thead><tbody>")
     for values in table_rows(summary):
         cells = [
             f'<td class="{"num" if kind != "s" else ""}">{e(v)}</td>'
-            for v, (_, _, kind) in zip(values, _COLUMNS, strict=True)
+            for v, (_, _, kind) in zip(values, columns(summary), strict=True)
         ]
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")

@@ -73,10 +73,8 @@ def refit_with_pseudo_labels(loop: Any, method: Any, validation: tuple[Any, Any]
         fit(loop.learner, loop.pool.subset(rows), labels, validation)
     if plain is None:
         return record
-    truth = np.asarray([str(v) for v in validation[1]])
-    classes = loop.pool.classes.astype(str)
-    before = float(np.mean(classes[loop.validation_probabilities.argmax(axis=1)] == truth))
-    after = float(np.mean(classes[loop.predict_X(validation[0]).argmax(axis=1)] == truth))
+    before = float(np.mean(_correct(loop.validation_probabilities, validation[1], loop)))
+    after = float(np.mean(_correct(loop.predict_X(validation[0]), validation[1], loop)))
     record["pseudo_accepted"] = after >= before
     if after < before:
         loop.learner = plain
@@ -84,6 +82,11 @@ def refit_with_pseudo_labels(loop: Any, method: Any, validation: tuple[Any, Any]
             f"; refit not kept: validation accuracy {after:.4f} with them, {before:.4f} without"
         )
     return record
+
+
+def _correct(probabilities: np.ndarray, truth: Any, loop: Any) -> np.ndarray:
+    """Which predictions are right, compared as the loop's reported metrics compare them."""
+    return loop.pool.classes[probabilities.argmax(axis=1)] == np.asarray(truth)
 
 
 def threshold_on_validation(
@@ -152,11 +155,10 @@ class _Method:
         val_distributions: np.ndarray, loop: Any,
     ) -> PseudoLabels:  # fmt: skip
         classes = loop.pool.classes
-        truth = np.asarray([str(v) for v in loop.validation.y])
-        val_guess = classes[val_distributions.argmax(axis=1)].astype(str)
         threshold = threshold_on_validation(
-            val_distributions.max(axis=1), val_guess == truth, self.precision, self.min_threshold
-        )
+            val_distributions.max(axis=1), _correct(val_distributions, loop.validation.y, loop),
+            self.precision, self.min_threshold,
+        )  # fmt: skip
         if threshold is None:
             note = f"{name}: no threshold reaches {self.precision:.0%} validation precision"
             return PseudoLabels(np.empty(0, dtype=int), np.empty(0), None, note)

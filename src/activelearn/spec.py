@@ -92,8 +92,12 @@ class LoopSpec:
                 values["semi_supervised"], f"{where}.semi_supervised"
             )
             # Whether a refit worse on validation is kept changes the results, so every key
-            # names the rule (cells from before the rule existed kept every refit).
-            values["semi_supervised"]["params"].setdefault("accept", "if_better")
+            # names the rule (cells and run folders from before it existed kept every refit).
+            semi = values["semi_supervised"]
+            if semi["name"] in SEMI_SUPERVISION and "accept" in SEMI_SUPERVISION.parameters(
+                semi["name"]
+            ):
+                semi["params"].setdefault("accept", "if_better")
         if "features" in values:
             values["features"] = None if values["features"] in (None, "none") else _component(
                 values["features"], f"{where}.features")  # fmt: skip

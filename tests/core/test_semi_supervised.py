@@ -99,18 +99,19 @@ def test_semi_supervision_from_the_command_line(tmp_path):
     assert set(summary["strategies"]) == {"margin", "margin+self_training(precision=0.9)"}
 
 
-class _WrongGuesses:
-    """Pseudo-labels that are all wrong: a refit on them must be worse on validation."""
+class _Guesses:
+    """Pseudo-labels from the hidden truth, all wrong (a refit on them must be worse on
+    validation) or all right (on every unlabeled item: it must be better)."""
 
-    def __init__(self, accept):
-        self.accept = accept
+    def __init__(self, accept, wrong=True):
+        self.accept, self.wrong = accept, wrong
 
     def pseudo_labels(self, loop, round_):
         from activelearn.semi import PseudoLabels
 
-        positions = loop.pool.unlabeled_indices[:300]
+        positions = loop.pool.unlabeled_indices[: 300 if self.wrong else None]
         truth = np.asarray(loop.pool.hidden_labels)[positions]
-        return PseudoLabels(positions, 1 - truth, 0.9, "wrong on purpose")
+        return PseudoLabels(positions, 1 - truth if self.wrong else truth, 0.9, "by hand")
 
 
 @pytest.mark.parametrize("accept", ["if_better", "always"])
@@ -118,7 +119,7 @@ def test_a_refit_worse_on_validation_is_not_kept(accept):
     X, y, Xv, yv, Xt, yt = _problem()
     loop = ActiveLearningLoop(
         Pool(X, hidden_labels=y), LogisticRegression(), "margin", initial_size=40, batch_size=20,
-        max_rounds=1, validation=(Xv, yv), test=(Xt, yt), semi_supervised=_WrongGuesses(accept),
+        max_rounds=1, validation=(Xv, yv), test=(Xt, yt), semi_supervised=_Guesses(accept),
     )  # fmt: skip
     history = loop.run()
     labeled = loop.pool.labeled_indices
@@ -148,3 +149,43 @@ def test_the_acceptance_rule_is_part_of_every_cache_key():
     with pytest.raises(ConfigError, match="accept must be one of if_better, always"):
         ActiveLearningLoop(pool, LogisticRegression(), validation=(np.zeros((2, 2)), [0, 1]),
                            semi_supervised=maybe)  # fmt: skip
+
+
+@pytest.mark.parametrize("as_floats", [False, True])
+def test_a_refit_better_on_validation_is_kept_and_labels_compare_as_the_metrics_do(as_floats):
+    X, y, Xv, yv, Xt, yt = _problem()
+    yv = yv.astype(float) if as_floats else yv  # 0.0 is class 0, as val_accuracy counts it
+    loops = {
+        wrong: ActiveLearningLoop(
+            Pool(X, hidden_labels=y),
+            LogisticRegression(),
+            "margin",
+            initial_size=40,
+            batch_size=20,
+            max_rounds=1,
+            validation=(Xv, yv),
+            test=(Xt, yt),
+            semi_supervised=_Guesses("if_better", wrong=wrong),
+        )  # fmt: skip
+        for wrong in (False, True)
+    }
+    right, wrong = (loops[w].run()[-1] for w in (False, True))
+    assert right["pseudo_accepted"] and not wrong["pseudo_accepted"]
+    everything = LogisticRegression().fit(X, y)  # labels + right guesses on all the rest
+    np.testing.assert_allclose(loops[False].learner.predict_proba(Xt), everything.predict_proba(Xt))
+    labeled = loops[True].pool.labeled_indices
+    plain = LogisticRegression().fit(X[labeled], y[labeled])
+    assert wrong["val_accuracy"] == pytest.approx(plain.score(Xv, yv.astype(int)))
+
+
+def test_a_method_of_ones_own_without_an_acceptance_rule_is_left_as_it_is():
+    from activelearn.semi import SEMI_SUPERVISION
+    from activelearn.spec import LoopSpec
+
+    SEMI_SUPERVISION.register("test_mine")(lambda random_state=0: _Guesses("always"))
+    try:
+        spec = LoopSpec.from_dict({"dataset": "digits", "learner": "logistic_regression",
+                                   "budget": 300, "semi_supervised": "test_mine"})  # fmt: skip
+        assert spec.semi_supervised == {"name": "test_mine", "params": {}}
+    finally:
+        SEMI_SUPERVISION._factories.pop("test_mine")

@@ -36,11 +36,19 @@ def test_npy_rows_read_what_the_array_holds(tmp_path) -> None:
 
 def test_npy_rows_refuse_pickled_objects_and_other_files(tmp_path) -> None:
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}, "text"], dtype=object))
-    with pytest.raises(DataError, match="objects.npy cannot be read as rows .*save a numeric"):
+    with pytest.raises(DataError, match="objects.npy cannot be read as rows .*of numbers"):
         NpyRows(tmp_path / "objects.npy")
     (tmp_path / "notes.npy").write_text("not an array")
-    with pytest.raises(DataError, match="notes.npy cannot be read as rows"):
-        NpyRows(tmp_path / "notes.npy")
+    (tmp_path / "empty.npy").write_bytes(b"")
+    np.save(tmp_path / "whole.npy", np.zeros((100, 4)))
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "whole.npy").read_bytes()[:300])
+    for name in ("notes", "empty", "cut"):
+        with pytest.raises(DataError, match=f"{name}.npy cannot be read as rows"):
+            NpyRows(tmp_path / f"{name}.npy")
+    np.savez(tmp_path / "two.npz", a=np.zeros(3), b=np.ones(3))
+    (tmp_path / "two.npz").rename(tmp_path / "two.npy")
+    with pytest.raises(DataError, match="two.npy is an .npz archive"):
+        NpyRows(tmp_path / "two.npy")
 
 
 def test_parquet_rows_read_numbers_and_texts_across_row_groups(tmp_path) -> None:

@@ -158,3 +158,27 @@ def test_an_image_project_with_the_pretrained_backbone(tmp_path):
     version = store.versions(store.project().id)[0]
     assert version["status"] == "ready", version["error"]
     assert version["metrics"]["accuracy"] >= 0.8
+
+
+@pytest.mark.parametrize("method", ["label_spreading", "self_training"])
+def test_an_image_project_trains_on_pseudo_labels(tmp_path, capsys, method):
+    """Dense features are their own embeddings, for the held-out rows too: label spreading
+    runs in the app, and status shows the pseudo-labels of each version."""
+    truth = make_images(tmp_path / "data" / "pics", n=90)
+    table = tmp_path / "data" / "items.csv"
+    labels = [v if i < 70 else None for i, v in enumerate(truth.values())]  # 20 left open
+    pd.DataFrame({"path": [f"pics/{k}" for k in truth], "label": labels}).to_csv(table, index=False)
+    assert _create(tmp_path, "--data", str(table), "--image-column", "path", "--label-column",
+                   "label", "--features", "pixels", "--semi-supervised", method,
+                   "--heldout-fraction", "0.3") == 0  # fmt: skip
+    store = Store.open(tmp_path / "proj")
+    info = store.project()
+    assert Trainer(store, info.id, isolate=False).train_once() == 1
+    (version,) = store.versions(info.id)
+    assert version["status"] == "ready", version["error"]
+    assert version["metrics"]["n_pseudo"] > 0
+    capsys.readouterr()
+    assert main(["project", "status", str(tmp_path / "proj")]) == 0
+    out = capsys.readouterr().out
+    assert f"strategy least_confidence, {method}" in out
+    assert f"pseudo-labels={version['metrics']['n_pseudo']}" in out and "FP=" in out

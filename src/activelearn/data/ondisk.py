@@ -53,11 +53,14 @@ class NpyRows:
             raise DataError(f"{self.path} does not exist: pass a .npy file")
         try:
             header = np.load(self.path, mmap_mode="r")  # never unpickles: allow_pickle=False
-        except ValueError as exc:  # an object array (pickled rows), or not a .npy file
+        except (ValueError, EOFError, OSError) as exc:  # objects, empty, not .npy, truncated
             raise DataError(
-                f"{self.path} cannot be read as rows ({exc}): save a numeric array, "
-                "e.g. np.save(path, X.astype(np.float32))"
+                f"{self.path} cannot be read as rows ({exc or type(exc).__name__}): it must "
+                "be a complete .npy file of numbers, e.g. np.save(path, X.astype(np.float32))"
             ) from None
+        if not isinstance(header, np.ndarray):  # an .npz archive under a .npy name
+            header.close()
+            raise DataError(f"{self.path} is an .npz archive: save one array with np.save")
         if header.ndim < 1 or not header.flags.c_contiguous:
             raise DataError(f"{self.path}: expected a C-ordered array with one row per item")
         self.shape = header.shape

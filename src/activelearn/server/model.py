@@ -122,6 +122,12 @@ def train_and_score(job: TrainJob) -> TrainResult:
     pool.add_labels(np.arange(n_train), job.train.labels)  # the labels people gave
     recorder = _RecordQuery()
     rank = min(job.rank, n_pool)
+    # Dense features are their own embeddings: the pool's rows themselves, so that label
+    # spreading embeds the held-out rows the same way (see activelearn.semi.embed_inputs).
+    dense = inputs.embeddings is not None and inputs.embeddings is inputs.X
+    embeddings = (
+        pool.X if dense else None if inputs.embeddings is None else inputs.embeddings[in_pool]
+    )
     loop = ActiveLearningLoop(
         pool,
         build_learner(job.recipe, job.classes, job.seed, inputs.shape),
@@ -132,7 +138,7 @@ def train_and_score(job: TrainJob) -> TrainResult:
         initial_size=0,
         max_rounds=1 if rank else 0,
         validation=(take(inputs.X, in_heldout), job.heldout.labels) if n_heldout else None,
-        embeddings=None if inputs.embeddings is None else inputs.embeddings[in_pool],
+        embeddings=embeddings,
         semi_supervised=job.recipe.semi_supervised if n_heldout else None,
         seed=job.seed,
     )

@@ -160,9 +160,11 @@ def _check_semi_supervision(recipe: Recipe, heldout: bool) -> None:
         )
     learner = build_learner(recipe, ["a", "b"], 0, (8,) if recipe.features else PIXEL_SHAPE)
     if method.needs_embeddings and not (recipe.dense or can_embed(learner)):
+        dense = "minilm" if recipe.kind == TEXT else "efficientnet_lite0 or pixels"
+        embeds = "mlp" if recipe.kind == TEXT else "cnn"
         raise ConfigError(
-            f"{name} needs embeddings: use dense features (--features minilm, "
-            "efficientnet_lite0 or pixels) or a learner with `embed` (mlp, cnn), or self_training"
+            f"{name} needs embeddings: use dense features (--features {dense}) or a learner "
+            f"with `embed` (--learner {embeds}), or --semi-supervised self_training"
         )
 
 

@@ -146,7 +146,11 @@ initial_size = 20
 """
     )
     run_grid(load_config(path), tmp_path / "run", LocalExecutor(1), progress=False)
-    table = (write_report(tmp_path / "run") / "summary.md").read_text().split("\n## ")[0]
+    summary = (write_report(tmp_path / "run") / "summary.md").read_text()
+    (note,) = [line for line in summary.splitlines() if "trained on pseudo-labels in" in line]
+    kept, rounds = map(int, re.search(r"in (\d+) of (\d+) rounds", note).groups())
+    assert "self_training" in note and rounds == 2 * 3 * 2  # 2 strategies x 3 rounds x 2 seeds
+    table = summary.split("\n## ")[0]
     header = next(line for line in table.splitlines() if line.startswith("| dataset"))
     assert "| strategy | semi-supervision |" in header
     rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| synthetic")]

@@ -17,7 +17,7 @@ same range; a run that stopped early keeps its last model for the rest.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
@@ -135,6 +135,7 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
         "warnings": _protocol_warnings(manifest)
         + _baseline_warnings(ok)
         + _warnings(rows, failures)
+        + _semi_supervision_notes(ok)
         + _cell_warnings(ok),
         "failures": failures,
         "counts": {
@@ -395,6 +396,26 @@ def _protocol_warnings(manifest: dict[str, Any]) -> list[str]:
             "simulation only; a real user's curves start from a random seed"
         )
     return out
+
+
+def _semi_supervision_notes(results: list[dict[str, Any]]) -> list[str]:
+    """How often pseudo-labels were trained on, per dataset | learner | method: a block where
+    they never were is the plain model's, and should not read as a result about them."""
+    rounds: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in results:
+        labels = r.get("labels", {})
+        if r.get("kind") != "al" or not labels.get("semi_supervised"):
+            continue
+        name = " | ".join(labels.get(k, "") for k in ("dataset", "learner", "semi_supervised"))
+        for record in r.get("history", []):
+            kept = record.get("pseudo_accepted", record.get("n_pseudo", 0) > 0)
+            rounds[name]["kept" if kept else "dropped" if record.get("n_pseudo") else "none"] += 1
+    return [
+        f"{name}: trained on pseudo-labels in {n['kept']} of {n.total()} rounds (none "
+        f"confident enough for the precision asked on validation: {n['none']}; refit worse on "
+        f"validation, not kept: {n['dropped']})"
+        for name, n in rounds.items()
+    ]
 
 
 def _cell_warnings(results: list[dict[str, Any]]) -> list[str]:

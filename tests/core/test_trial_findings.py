@@ -140,6 +140,14 @@ def test_people_get_one_run_and_a_clear_word_on_what_there_is_to_label(tmp_path,
     ("flags", "message"),
     [
         (["--strategy", "coreset"], "--strategy coreset needs embeddings"),
+        (
+            ["--semi-supervised", "label_spreading"],
+            "--semi-supervised label_spreading needs embeddings: the tfidf features are not dense",
+        ),
+        (
+            ["--semi-supervised", "self_training", "--validation-size", "0"],
+            "--semi-supervised self_training sets its threshold on the validation set",
+        ),
         (["--initial-size", "0"], "--initial-size 0 starts from labels given with the data"),
         (["--initial-method", "balanced", "--oracle", "file"], "--initial-method: 'balanced'"),
     ],

@@ -130,6 +130,21 @@ def check_needs(spec: LoopSpec, task: Task) -> None:
         )
     if VALIDATION in needs and task.validation is None:
         raise ConfigError(f"--strategy {name} needs a validation set: keep --validation-size > 0")
+    if spec.semi_supervised is not None:
+        from activelearn.semi import SEMI_SUPERVISION
+
+        method = SEMI_SUPERVISION.make(spec.semi_supervised, random_state=spec.seed)
+        semi = spec.semi_supervised["name"]
+        if task.validation is None:
+            raise ConfigError(f"--semi-supervised {semi} sets its threshold on the validation "
+                              "set: keep --validation-size > 0")  # fmt: skip
+        if method.needs_embeddings and task.embeddings is None and not can_embed(learner):
+            raise ConfigError(
+                f"--semi-supervised {semi} needs embeddings: the {task.features or 'input'} "
+                f"features are not dense and learner {spec.learner['name']!r} does not embed; "
+                "use --features minilm (texts) or efficientnet_lite0 (images), image or numeric "
+                "data, --learner mlp, or --semi-supervised self_training"
+            )
     if spec.oracle == "file" and task.info.get("n_unlabeled") == 0:
         raise ConfigError(
             "every row has a label, so there is nothing for people to label: drop --oracle file "

@@ -81,7 +81,7 @@ class ActiveLearningLoop:
         ``"self_training"``, ``"label_spreading"`` (a name or ``{"name", "params"}``
         from :mod:`activelearn.semi`) or such an object: each round's model is refitted
         on the labels plus confident pseudo-labels (a validation set is required), and
-        the refit is kept only if it is no worse on validation than the plain fit.
+        the refit is kept only if it beats the plain fit on validation.
     threads:
         BLAS/OpenMP (and torch) threads while fitting and scoring: an integer,
         ``None`` for the libraries' defaults, or ``"auto"``: one thread for

@@ -171,6 +171,10 @@ def test_a_refit_better_on_validation_is_kept_and_labels_compare_as_the_metrics_
     }
     right, wrong = (loops[w].run()[-1] for w in (False, True))
     assert right["pseudo_accepted"] and not wrong["pseudo_accepted"]
+    assert right["refit_val_accuracy"] > right["plain_val_accuracy"] == pytest.approx(
+        LogisticRegression().fit(X[loops[False].pool.labeled_indices],
+                                 y[loops[False].pool.labeled_indices]).score(Xv, yv.astype(int))
+    )  # fmt: skip
     everything = LogisticRegression().fit(X, y)  # labels + right guesses on all the rest
     np.testing.assert_allclose(loops[False].learner.predict_proba(Xt), everything.predict_proba(Xt))
     labeled = loops[True].pool.labeled_indices
@@ -189,3 +193,20 @@ def test_a_method_of_ones_own_without_an_acceptance_rule_is_left_as_it_is():
         assert spec.semi_supervised == {"name": "test_mine", "params": {}}
     finally:
         SEMI_SUPERVISION._factories.pop("test_mine")
+
+
+def test_a_tie_on_validation_keeps_the_plain_fit():
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=600, centers=[[-6, 0], [6, 0]], random_state=0)
+    loop = ActiveLearningLoop(
+        Pool(X[:400], hidden_labels=y[:400]), LogisticRegression(), "margin", initial_size=20,
+        batch_size=10, max_rounds=1, validation=(X[400:], y[400:]),
+        semi_supervised=_Guesses("if_better", wrong=False),
+    )  # fmt: skip
+    record = loop.run()[-1]
+    assert record["plain_val_accuracy"] == record["refit_val_accuracy"] == 1.0
+    assert not record["pseudo_accepted"]  # right guesses, but no evidence that they help
+    labeled = loop.pool.labeled_indices
+    plain = LogisticRegression().fit(X[labeled], y[labeled])
+    np.testing.assert_allclose(loop.learner.predict_proba(X[400:]), plain.predict_proba(X[400:]))

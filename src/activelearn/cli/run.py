@@ -295,8 +295,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     loop.add_argument(
         "--semi-supervised", nargs="+", metavar="NAME[:KEY=VALUE,...]",
         help="also train on confident pseudo-labels: self_training or label_spreading "
-        "(thresholds set on the validation set; a refit worse there than the plain fit is not "
-        "kept, unless :accept=always); several, e.g. none self_training, compare them",
+        "(thresholds set on the validation set; a refit that does not beat the plain fit there "
+        "is not kept, unless :accept=always); several, e.g. none self_training, compare them",
     )  # fmt: skip
     loop.add_argument("--seeds", type=int, nargs="+", help="random seeds (default 0)")
     loop.add_argument(

@@ -412,8 +412,8 @@ def _semi_supervision_notes(results: list[dict[str, Any]]) -> list[str]:
             rounds[name]["kept" if kept else "dropped" if record.get("n_pseudo") else "none"] += 1
     return [
         f"{name}: trained on pseudo-labels in {n['kept']} of {n.total()} rounds (none "
-        f"confident enough for the precision asked on validation: {n['none']}; refit worse on "
-        f"validation, not kept: {n['dropped']})"
+        f"confident enough for the precision asked on validation: {n['none']}; refit not "
+        f"better on validation, so not kept: {n['dropped']})"
         for name, n in rounds.items()
     ]
 

@@ -18,14 +18,13 @@ pseudo-labels in all, split between the classes in the proportions of the
 labeled set. Pseudo-labels are recomputed every round and never stored as
 labels. The refit replaces the plain fit only if its validation accuracy is
 higher (``accept="if_better"``, the default; a tie keeps the plain fit, as
-the refit has not shown it helps): on IMDB a random
-labeled set lost 3-4 points to correct, balanced pseudo-labels that
-over-weight the easy region it already covers
-(benchmarks/label_efficiency/self_training_diag.py), while actively chosen
-sets, which lack that region, gained. Werner et al. (2025) found
-semi-supervision worth far more than the choice of strategy, and strong
-baselines erase small gains (Munjal et al. 2022), so compare against random
-sampling with the same semi-supervision.
+the refit has not shown that it helps): on IMDB a random labeled set lost
+3-4 points to correct, balanced pseudo-labels that over-weight the easy
+region it already covers (benchmarks/label_efficiency/self_training_diag.py),
+while actively chosen sets, which lack that region, gained. Werner et al.
+(2025) found semi-supervision worth far more than the choice of strategy,
+and strong baselines erase small gains (Munjal et al. 2022), so compare
+against random sampling with the same semi-supervision.
 """
 
 from __future__ import annotations

@@ -91,8 +91,8 @@ class LoopSpec:
             values["semi_supervised"] = _component(
                 values["semi_supervised"], f"{where}.semi_supervised"
             )
-            # Whether a refit worse on validation is kept changes the results, so every key
-            # names the rule (cells and run folders from before it existed kept every refit).
+            # Which refits are kept changes the results, so every key names the rule (cells
+            # and run folders from before it existed kept every refit).
             semi = values["semi_supervised"]
             if semi["name"] in SEMI_SUPERVISION and "accept" in SEMI_SUPERVISION.parameters(
                 semi["name"]

@@ -81,3 +81,12 @@ def test_cells_whose_full_data_model_failed_are_recorded_as_failed(make_config, 
     al = [r for r in results if r["kind"] == "al"]
     assert len(al) == 4
     assert all("full-data model failed" in r["error"] for r in al)
+
+
+def test_without_a_terminal_each_finished_cell_is_one_line_on_stderr(tiny, tmp_path, capsys):
+    run_grid(load_config(tiny), tmp_path / "run", LocalExecutor(1), progress=True)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[")]
+    assert [line.split("]")[0] for line in lines] == [f"[{i}/6 cells" for i in range(1, 7)]
+    said = sorted(line.split("] ")[1] for line in lines)  # two seeds of full, entropy, random
+    loops = [f"{name} seed {seed}: ok" for name in ("entropy", "random") for seed in (0, 1)]
+    assert said == sorted(["full data: ok"] * 2 + loops)

@@ -22,6 +22,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -139,6 +140,10 @@ def run_grid(
                 bar.update(1)
                 status_line["failed"] = counts["failed"]
                 _show(bar, status_line)
+                if progress and bar.disable:  # no terminal (a log file): one line per cell
+                    what = _describe(result) if result.get("kind") == "al" else "full data"
+                    print(f"[{cached + counts['ran']}/{bar.total} cells] {what}: {status}",
+                          file=sys.stderr, flush=True)  # fmt: skip
                 if on_result is not None:
                     on_result(result)
 

@@ -220,3 +220,16 @@ def test_status_json_has_progress_annotators_and_every_version_with_its_metrics(
         assert version[key] is not None
     assert main(["project", "status", folder]) == 0
     assert "alice: 20 labels" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flag", "stored"),
+    [
+        ("self_training:precision=0.9", {"name": "self_training", "params": {"precision": 0.9}}),
+        ("none", None),
+    ],
+)
+def test_semi_supervision_is_named_as_run_names_it(tmp_path, table, flag, stored):
+    assert _create(tmp_path, table, "--semi-supervised", flag) == 0
+    store = Store.open(tmp_path / "proj")
+    assert store.project().settings["semi_supervised"] == stored

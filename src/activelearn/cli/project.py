@@ -81,8 +81,9 @@ def register(subparsers: Any) -> None:
     create.add_argument("--strategy", help="any registered strategy the model can feed "
                         "(default least_confidence)")  # fmt: skip
     create.add_argument(
-        "--semi-supervised", help="also train on confident pseudo-labels: self_training or "
-        "label_spreading (thresholds set on the held-out labels; default none)",
+        "--semi-supervised", metavar="NAME[:KEY=VALUE,...]",
+        help="also train on confident pseudo-labels: self_training or label_spreading "
+        "(thresholds set on the held-out labels; default none)",
     )  # fmt: skip
     create.add_argument("--config", help=f"TOML with the keys {', '.join(TOML_KEYS)} and "
                         f"settings (default: DIR/{PROJECT_TOML} if there is one)")  # fmt: skip
@@ -138,6 +139,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def create_project(args: argparse.Namespace) -> int:
+    from activelearn.cli.run import named_spec
     from activelearn.server.recipe import choose
 
     config = _config(args)
@@ -149,7 +151,8 @@ def create_project(args: argparse.Namespace) -> int:
         kind, learner=args.learner or config.get("learner"), features=features,
         strategy=args.strategy or config.get("strategy"),
         strategy_params=config.get("strategy_params"),
-        semi_supervised=args.semi_supervised or config.get("semi_supervised"),
+        semi_supervised=named_spec(args.semi_supervised, "--semi-supervised")
+        if args.semi_supervised else config.get("semi_supervised"),
         heldout=settings["heldout_fraction"] > 0 and settings["min_heldout"] > 0,
     )  # fmt: skip
     if args.classes is None and config.get("classes"):

@@ -381,10 +381,11 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
         **base.strategy_params,
         **_key_values(args.strategy_param, "--strategy-param"),
     }
-    data["stopping"] = [*base.stopping, *(_stop(text) for text in args.stop)]
+    data["stopping"] = [*base.stopping, *(named_spec(text, "--stop") for text in args.stop)]
     if args.semi_supervised:
         data["semi_supervised"] = [
-            "none" if text == "none" else _stop(text) for text in args.semi_supervised
+            "none" if text == "none" else named_spec(text, "--semi-supervised")
+            for text in args.semi_supervised
         ]
     return RunSettings.from_dict(data, source="command line")
 
@@ -402,9 +403,10 @@ def _key_values(pairs: list[str], flag: str) -> dict[str, Any]:
     return out
 
 
-def _stop(text: str) -> dict[str, Any]:
+def named_spec(text: str, flag: str) -> dict[str, Any]:
+    """``NAME[:KEY=VALUE,...]`` as a ``{"name", "params"}`` spec (values read as JSON)."""
     name, _, rest = text.partition(":")
-    params = _key_values([p for p in rest.split(",") if p], "--stop")
+    params = _key_values([p for p in rest.split(",") if p], flag)
     return {"name": name, "params": params}
 
 

@@ -115,7 +115,7 @@ def choose(
         None if features in NO_FEATURES else FEATURIZERS.check(features),
         strategy or DEFAULT_STRATEGY,
         dict(strategy_params or {}),
-        None if semi_supervised in ("none", "", None) else as_spec(semi_supervised),
+        _semi_spec(semi_supervised),
     )
     _check_inputs(recipe)
     _check_semi_supervision(recipe, heldout)
@@ -141,6 +141,12 @@ def from_settings(strategy: str, settings: dict[str, Any]) -> Recipe:
         dict(settings.get("strategy_params") or {}),
         as_spec(settings.get("semi_supervised")),
     )
+
+
+def _semi_spec(value: str | dict[str, Any] | None) -> dict[str, Any] | None:
+    """A semi-supervision method's spec; ``None`` for none ("none", "", or a spec named so)."""
+    spec = as_spec(value) if value else None
+    return None if spec is None or spec["name"] == "none" else spec
 
 
 def _check_semi_supervision(recipe: Recipe, heldout: bool) -> None:

@@ -158,6 +158,7 @@ class ActiveLearningLoop:
         self.stop_reason: str | None = None
         self.fitted = False  # False until the labeled set holds two classes
         self.validation_probabilities: np.ndarray | None = None
+        self._validation_current = False  # the probabilities are the current model's
         self._subscribers: list[Callable[[Event], None]] = []
         self._pending: tuple[int, np.ndarray, dict[str, Any]] | None = None
         self._threads = ThreadLimits(threads)
@@ -355,6 +356,7 @@ class ActiveLearningLoop:
         labeled = self.pool.labeled_indices
         y = self.pool.labels
         present = np.unique(y)
+        self._validation_current = False
         if len(present) < 2:
             # A random seed on skewed data may hold one class: keep labeling (at random)
             # until a second class appears, rather than fail or peek at hidden labels.
@@ -368,6 +370,7 @@ class ActiveLearningLoop:
         record: dict[str, Any] = {}
         if self.semi_supervised is not None:
             record.update(refit_with_pseudo_labels(self, self.semi_supervised, validation))
+            self._validation_current = True  # the kept model's: _evaluate reuses them
         record["fit_seconds"] = time.perf_counter() - start
         epochs = getattr(self.learner, "history_", None)
         if epochs:
@@ -383,7 +386,9 @@ class ActiveLearningLoop:
         held_out = [s for s in (self.validation, self.test) if s is not None]
         with self.threads_for(sum(n_rows(s.X) for s in held_out)):
             if self.validation is not None:
-                self.validation_probabilities = self.predict_X(self.validation.X)
+                if not self._validation_current:
+                    self.validation_probabilities = self.predict_X(self.validation.X)
+                self._validation_current = False
                 metrics = classification_metrics(
                     self.validation.y, self.validation_probabilities, self.pool.classes
                 )

@@ -57,7 +57,9 @@ def refit_with_pseudo_labels(loop: Any, method: Any, validation: tuple[Any, Any]
     """Refit ``loop.learner`` on its labels plus ``method``'s pseudo-labels (chosen with the
     plain fit and the validation set; recomputed every round, never stored). Unless
     ``method.accept`` is ``"always"``, the refit replaces the plain fit only when its validation
-    accuracy is higher; otherwise the plain fit (a copy kept aside) stays the round's model."""
+    accuracy is higher; otherwise the plain fit (a copy kept aside) stays the round's model.
+    On return ``loop.validation_probabilities`` are the kept model's, so the round's
+    evaluation need not predict the validation set again."""
     loop.validation_probabilities = loop.predict_X(validation[0])
     pseudo = method.pseudo_labels(loop, len(loop.history))
     record = {"n_pseudo": len(pseudo.positions), "pseudo_threshold": pseudo.threshold,
@@ -71,14 +73,16 @@ def refit_with_pseudo_labels(loop: Any, method: Any, validation: tuple[Any, Any]
     plain = copy.deepcopy(loop.learner) if guarded else None
     with loop.threads_for(len(rows)):
         fit(loop.learner, loop.pool.subset(rows), labels, validation)
+    plain_probabilities, loop.validation_probabilities = (
+        loop.validation_probabilities, loop.predict_X(validation[0]))  # fmt: skip
     if plain is None:
         return record
-    before = float(np.mean(_correct(loop.validation_probabilities, validation[1], loop)))
-    after = float(np.mean(_correct(loop.predict_X(validation[0]), validation[1], loop)))
+    before = float(np.mean(_correct(plain_probabilities, validation[1], loop)))
+    after = float(np.mean(_correct(loop.validation_probabilities, validation[1], loop)))
     record.update(pseudo_accepted=after > before, plain_val_accuracy=before,
                   refit_val_accuracy=after)  # fmt: skip
     if after <= before:
-        loop.learner = plain
+        loop.learner, loop.validation_probabilities = plain, plain_probabilities
         record["note"] += (
             f"; refit not kept: validation accuracy {after:.4f} with them, {before:.4f} without"
         )

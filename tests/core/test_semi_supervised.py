@@ -210,3 +210,33 @@ def test_a_tie_on_validation_keeps_the_plain_fit():
     labeled = loop.pool.labeled_indices
     plain = LogisticRegression().fit(X[labeled], y[labeled])
     np.testing.assert_allclose(loop.learner.predict_proba(X[400:]), plain.predict_proba(X[400:]))
+
+
+class _CountingValidation(LogisticRegression):
+    """Logistic regression that counts how often it predicts the (200-item) validation set."""
+
+    calls = 0
+
+    def predict_proba(self, X):
+        _CountingValidation.calls += len(X) == 200
+        return super().predict_proba(X)
+
+
+@pytest.mark.parametrize(("accept", "wrong"), [("if_better", True), ("if_better", False),
+                                               ("always", True)])  # fmt: skip
+def test_the_reported_validation_accuracy_is_the_kept_models_and_read_once(accept, wrong):
+    X, y, Xv, yv, Xt, yt = _problem()
+    _CountingValidation.calls = 0
+    loop = ActiveLearningLoop(
+        Pool(X, hidden_labels=y), _CountingValidation(), "margin", initial_size=40,
+        batch_size=20, max_rounds=1, validation=(Xv, yv), test=(Xt[:150], yt[:150]),
+        semi_supervised=_Guesses(accept, wrong=wrong),
+    )  # fmt: skip
+    history = loop.run()
+    for record in history:
+        if "pseudo_accepted" in record:  # the rule "always" keeps no score of the plain fit
+            kept = "refit" if record["pseudo_accepted"] else "plain"
+            assert record["val_accuracy"] == pytest.approx(record[f"{kept}_val_accuracy"])
+    assert history[-1]["val_accuracy"] == pytest.approx(loop.learner.score(Xv, yv))
+    # per round: the plain fit's and the refit's predictions, none more for the evaluation
+    assert _CountingValidation.calls == 2 * len(history)

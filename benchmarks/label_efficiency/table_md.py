@@ -34,7 +34,8 @@ def block(run_dir: Path) -> str:
         f"| labels to 99% ({0.99 * full_acc:.3f}) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for row in sorted(summary["rows"], key=lambda r: r["semi_supervised"] is not None):
+    semis = list(dict.fromkeys(row["semi_supervised"] for row in summary["rows"]))
+    for row in sorted(summary["rows"], key=lambda r: semis.index(r["semi_supervised"])):
         vs = row["vs_random"]
         diff = "" if vs is None else f"{vs['aulc_diff_mean']:+.4f}"
         p = "" if vs is None or vs["p_value"] is None else f"{vs['p_value']:.3f}"

@@ -148,10 +148,13 @@ def _load_task(key_json: str) -> Task:
 
 
 def resolve_features(features: dict[str, Any] | None, loaded: LoadedData) -> dict[str, Any] | None:
-    """``auto`` becomes TF-IDF for texts and nothing for numbers and images."""
+    """``auto`` becomes TF-IDF for texts, standardisation for a table's numeric columns (units
+    of their own) and nothing for the built-in numeric and image datasets."""
     if features is None or features["name"] != "auto":
         return features
-    return as_spec("tfidf") if loaded.is_text else None
+    if loaded.is_text:
+        return as_spec("tfidf")
+    return as_spec("standardize") if loaded.numeric_columns else None
 
 
 @functools.lru_cache(maxsize=2)
@@ -191,7 +194,8 @@ def _describe(
     how = "every item encoded once (pretrained)" if featurizer.stateless else "fitted on the pool"
     text = f"{features['name']}, {how}, {time.perf_counter() - started:.1f} s"
     if asked is not None and asked["name"] == "auto":
-        text += " (chosen automatically for texts; --features to choose)"
+        kind = "texts" if features["name"] == "tfidf" else "a table's numeric columns"
+        text += f" (chosen automatically for {kind}; --features to choose)"
     return text
 
 

@@ -228,7 +228,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model = parser.add_argument_group("model")
     model.add_argument(
         "--features",
-        help=f"auto (default: tfidf for texts), none, or one of "
+        help=f"auto (default: tfidf for texts, standardize for a table's numeric columns), "
+        f"none (the columns as they are), or one of "
         f"{', '.join(available_featurizers())}",
     )
     model.add_argument(

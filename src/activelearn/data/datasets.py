@@ -43,6 +43,7 @@ class LoadedData:
     # Divide pixels by this (as float32) after subsampling: images stay uint8 until then.
     pixel_max: float | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)  # row reports of table files
+    numeric_columns: bool = False  # a table's numeric columns, each in its own units
 
     def parts(self) -> list[Dataset]:
         return [d for d in (self.data, self.test, self.validation) if d is not None]
@@ -258,7 +259,8 @@ def table(
     data = replace(data, classes=np.asarray(all_classes))
     held_out = {k: replace(d, classes=np.asarray(all_classes)) for k, d in held_out.items()}
     reports = [d.report.to_dict() for d in (data, *held_out.values())]
-    return LoadedData(data, description=f"table {path}", rows=reports, **held_out)
+    return LoadedData(data, description=f"table {path}", rows=reports,
+                      numeric_columns=text_column is None, **held_out)  # fmt: skip
 
 
 def _plain(X: np.ndarray, y: np.ndarray) -> Dataset:

@@ -4,9 +4,10 @@
 ``minilm`` sentence embeddings (meaning: diversity and cold start; cached on
 disk), ``tokens`` for sequence models such as the tutorial's BiLSTM,
 ``efficientnet_lite0`` pretrained image features (cached on disk), ``pixels``
-(images resized and flattened: cheap, weak). Numeric
-and image data need none. ``auto`` (the default of ``run``) picks ``tfidf``
-for text and nothing otherwise, and says so.
+(images resized and flattened: cheap, weak), ``standardize`` for a table's
+numeric columns. ``auto`` (the default of ``run`` and of experiments) picks
+``tfidf`` for text, ``standardize`` for a table's numeric columns, nothing
+for the built-in numeric and image datasets, and says so.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def efficientnet_lite0(image_size: int = 96, batch_size: int = 64, device: str =
     from activelearn.features.backbone import efficientnet_lite0 as build
 
     return build(image_size=image_size, batch_size=batch_size, device=device)
+
+
+@featurizer("standardize")
+def standardize() -> Any:
+    """Each numeric column to mean 0, variance 1 over the pool (a table's columns' units)."""
+    from activelearn.features.standardize import Standardizer
+
+    return Standardizer()
 
 
 @featurizer("pixels")

@@ -12,7 +12,8 @@ def test_run_writes_histories_summary_report_and_plot(tmp_path, capsys):
     code = main([*RUN, "--strategy", "margin", "random", "--rounds", "3", "--seeds", "0", "1",
                  "--output", str(tmp_path)])  # fmt: skip
     assert code == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "no random baseline" not in err
     assert "margin (2 seeds)" in out and "full data" in out and "macro-F1" in out
     assert "sample standard deviation over seeds (n - 1)" in out
     assert (tmp_path / "learning_curve.png").stat().st_size > 1000
@@ -34,6 +35,12 @@ def test_run_writes_histories_summary_report_and_plot(tmp_path, capsys):
     assert run["splits"] == {"pool": 1440, "validation": 160, "test": 400, "unlabeled": 0}
     settings = json.loads((tmp_path / "settings.json").read_text())
     assert settings["initial_method"] == "random"
+
+
+def test_a_run_without_random_says_how_to_compare(tmp_path, capsys):
+    code = main([*RUN, "--strategy", "margin", "--rounds", "1", "--output", str(tmp_path)])
+    assert code == 0
+    assert "no random baseline: add random to --strategy" in capsys.readouterr().err
 
 
 def test_resume_extends_a_run_without_repeating_labels(tmp_path):

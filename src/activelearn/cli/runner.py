@@ -47,6 +47,9 @@ def run(settings: RunSettings) -> RunOutcome:
         raise ConfigError(in_cli_words(str(exc))) from None
     output = check_output(settings)
     notes = check_data(config)
+    if settings.oracle == "simulated" and "random" not in settings.strategies:
+        notes.append("no random baseline: add random to --strategy to see whether active "
+                     "learning pays off on this data")  # fmt: skip
     for note in notes:
         print(note, file=sys.stderr)
     save_settings(settings, output)

@@ -83,6 +83,18 @@ def test_a_project_trains_on_pseudo_labels_set_on_its_held_out_labels(tmp_path):
     assert "self_training" in status_report(store, info)["model"]
 
 
+def test_a_project_trains_on_the_whole_pool_self_training_recipe(tmp_path):
+    """The TABLE.md recipe (no floor, no cap) as the app stores and trains it: most of the 80
+    unlabeled texts get a pseudo-label (all at least as confident as the least confident of
+    the 40 held-out texts), and the version records whether the refit was kept."""
+    whole = {"name": "self_training",
+             "params": {"precision": 0.5, "min_threshold": 0.0, "max_ratio": 100.0}}  # fmt: skip
+    _, info, _, version = _trained(tmp_path, n=240, labels=160, semi_supervised=whole)
+    assert info.settings["semi_supervised"] == whole
+    assert version["metrics"]["n_pseudo"] > 40
+    assert isinstance(version["metrics"]["pseudo_accepted"], bool)
+
+
 def test_pseudo_labels_the_project_cannot_make_are_refused_when_it_is_made():
     with pytest.raises(ConfigError, match="held-out labels, and this project holds none"):
         choose("text", semi_supervised="self_training", heldout=False)

@@ -56,6 +56,12 @@ def test_unknown_column_lists_the_available_ones(tmp_path):
         load_table(path, text_column="txt", label_column="label")
 
 
+def test_a_file_read_as_one_column_suggests_its_separator(tmp_path):
+    path = write_csv(tmp_path / "d.csv", "text,label\na,1\n", sep=";")
+    with pytest.raises(DataError, match=r"\['text;label'\] \(one column: .* try --sep ';'\)"):
+        load_table(path, text_column="text", label_column="label")
+
+
 def test_empty_and_non_text_rows_are_skipped_and_reported(tmp_path):
     path = write_csv(tmp_path / "d.csv", "text,label\na,1\n,0\n  ,1\nb,0\n")
     data = load_table(path, text_column="text", label_column="label")

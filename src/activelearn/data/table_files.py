@@ -115,11 +115,14 @@ class Table:
         try:
             return self.columns.index(str(name))
         except ValueError:
-            hint = (
-                " (the file has no header line: name columns by position, 1, 2, ...)"
-                if self.columns and self.columns[0] == "1"
-                else ""
-            )
+            hint = ""
+            if self.columns and self.columns[0] == "1":
+                hint = " (the file has no header line: name columns by position, 1, 2, ...)"
+            elif len(self.columns) == 1:  # one column: another separator than the one read
+                seps = [s for s in (";", "\t", "|", ",") if s in self.columns[0]]
+                if seps:
+                    shown = "\\t" if seps[0] == "\t" else seps[0]
+                    hint = f" (one column: the file may use another separator, try --sep '{shown}')"
             raise DataError(
                 f"{self.report.source} has no column {str(name)!r}; "
                 f"its columns are {self.columns}{hint}"

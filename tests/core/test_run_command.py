@@ -40,7 +40,18 @@ def test_run_writes_histories_summary_report_and_plot(tmp_path, capsys):
 def test_a_run_without_random_says_how_to_compare(tmp_path, capsys):
     code = main([*RUN, "--strategy", "margin", "--rounds", "1", "--output", str(tmp_path)])
     assert code == 0
-    assert "no random baseline: add random to --strategy" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no random baseline: add random to --strategy" in err
+    assert "learning curve will have" not in err
+
+
+def test_a_budget_that_makes_a_coarse_curve_is_pointed_out(tmp_path, capsys):
+    args = ["run", "--dataset", "synthetic", "--strategy", "margin", "random", "--no-full-baseline"]
+    assert main([*args, "--budget", "120", "--output", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "the learning curve will have 2 points (a seed of 100, batches of 100 to 120" in err
+    assert main([*args, "--budget", "400", "--output", str(tmp_path / "b")]) == 0
+    assert "learning curve will have" not in capsys.readouterr().err
 
 
 def test_resume_extends_a_run_without_repeating_labels(tmp_path):

@@ -9,6 +9,7 @@ summary, table and report are the experiments' own.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -46,10 +47,7 @@ def run(settings: RunSettings) -> RunOutcome:
     except ConfigError as exc:
         raise ConfigError(in_cli_words(str(exc))) from None
     output = check_output(settings)
-    notes = check_data(config)
-    if settings.oracle == "simulated" and "random" not in settings.strategies:
-        notes.append("no random baseline: add random to --strategy to see whether active "
-                     "learning pays off on this data")  # fmt: skip
+    notes = check_data(config) + advice(settings)
     for note in notes:
         print(note, file=sys.stderr)
     save_settings(settings, output)
@@ -80,6 +78,23 @@ def run(settings: RunSettings) -> RunOutcome:
     plots = _plots(summary, results, output, run_dir_of, config, settings)
     notes = [f"report: {report / 'report.html'}", *(f"failed: {f}" for f in failed)]
     return RunOutcome(table, run_summary, plots, notes, list(grid.pending), failed)
+
+
+def advice(settings: RunSettings) -> list[str]:
+    """What a run as asked will not show, said before it starts (both surprised a trial)."""
+    notes = []
+    if settings.oracle == "simulated" and "random" not in settings.strategies:
+        notes.append("no random baseline: add random to --strategy to see whether active "
+                     "learning pays off on this data")  # fmt: skip
+    if settings.budget is not None and settings.budget > settings.initial_size:
+        points = 1 + math.ceil((settings.budget - settings.initial_size) / settings.batch_size)
+        if points < 4:
+            notes.append(
+                f"the learning curve will have {points} points (a seed of "
+                f"{settings.initial_size}, batches of {settings.batch_size} to {settings.budget} "
+                "labels): a smaller --batch-size or --initial-size gives a finer one"
+            )
+    return notes
 
 
 def check_data(config: ExperimentConfig) -> list[str]:

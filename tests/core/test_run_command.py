@@ -78,6 +78,9 @@ def test_unknown_config_key_names_the_key(tmp_path, capsys):
     [
         (["--strategy", "nope"], "unknown strategy 'nope'"),
         (["--dataset", "nope"], "unknown dataset 'nope'"),
+        (["--semi-supervised", "nope"], "--semi-supervised: unknown semi-supervision method "
+                                        "'nope'; available: label_spreading, self_training, "
+                                        "self_training_whole_pool"),  # fmt: skip
         (["--batch-size", "0"], "--batch-size (batch_size) must be a positive integer"),
         (
             ["--strategy", "mix", "--strategy-param", "fractoin=0.5"],

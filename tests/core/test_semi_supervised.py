@@ -240,3 +240,23 @@ def test_the_reported_validation_accuracy_is_the_kept_models_and_read_once(accep
     assert history[-1]["val_accuracy"] == pytest.approx(loop.learner.score(Xv, yv))
     # per round: the plain fit's and the refit's predictions, none more for the evaluation
     assert _CountingValidation.calls == 2 * len(history)
+
+
+def test_the_whole_pool_preset_is_the_table_recipe():
+    """``self_training_whole_pool`` is TABLE.md's whole-pool setting of ``self_training``: the
+    same pseudo-labels and curves, round by round."""
+    X, y, Xv, yv, Xt, yt = _problem()
+    recipe = {"name": "self_training", "params": {"precision": 0.5, "min_threshold": 0.0,
+                                                  "max_ratio": 100.0, "candidates": 1000000}}
+    histories = [
+        ActiveLearningLoop(
+            Pool(X, hidden_labels=y), LogisticRegression(), "margin", initial_size=20,
+            batch_size=20, max_rounds=2, validation=(Xv, yv), test=(Xt, yt), semi_supervised=semi,
+        ).run()
+        for semi in ("self_training_whole_pool", recipe)
+    ]  # fmt: skip
+    keys = ("n_pseudo", "pseudo_threshold", "pseudo_accepted", "accuracy", "val_accuracy")
+    assert [[r.get(k) for k in keys] for r in histories[0]] == [
+        [r.get(k) for k in keys] for r in histories[1]]
+    # nearly every unlabeled item: all those as confident as the least confident validation item
+    assert histories[0][-1]["n_pseudo"] > 0.9 * (len(X) - 60)

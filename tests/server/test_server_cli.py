@@ -226,6 +226,7 @@ def test_status_json_has_progress_annotators_and_every_version_with_its_metrics(
     ("flag", "stored"),
     [
         ("self_training:precision=0.9", {"name": "self_training", "params": {"precision": 0.9}}),
+        ("self_training_whole_pool", {"name": "self_training_whole_pool", "params": {}}),
         ("none", None),
     ],
 )

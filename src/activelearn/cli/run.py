@@ -435,6 +435,7 @@ _CLI_WORDS = [
     (re.compile(r"^grid\.datasets\[0\]: "), "--dataset: "),
     (re.compile(r"^grid\.learners\[0\]: "), "--learner: "),
     (re.compile(r"^grid\.strategies\[\d+\]: "), "--strategy: "),
+    (re.compile(r"^grid\.semi_supervised\[\d+\]: "), "--semi-supervised: "),
     (re.compile(r"^grid\.budgets\[0\]: "), "--budget: "),
     (re.compile(r"^grid\.seeds(\[\d+\])?: "), "--seeds: "),
     (re.compile(r"^loop\.(\w+): "), lambda m: f"--{m.group(1).replace('_', '-')}: "),

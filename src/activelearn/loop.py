@@ -465,7 +465,7 @@ class ActiveLearningLoop:
                 # where the learner checkpoints itself (a warm-started network), else refit.
                 if not self._load_learner(len(self.history) - 1):
                     self._fit()
-                if self.validation is not None and self.fitted:
+                if self.validation is not None and self.fitted and not self._validation_current:
                     self.validation_probabilities = self.predict_X(self.validation.X)
 
     def _save_learner(self, round_: int) -> None:

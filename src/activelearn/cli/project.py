@@ -44,6 +44,8 @@ _SERVE_HINT = (
 
 
 def register(subparsers: Any) -> None:
+    from activelearn.semi import SEMI_SUPERVISION
+
     parser = subparsers.add_parser("project", help="labeling projects: create, tokens, export")
     commands = parser.add_subparsers(dest="project_command", required=True)
 
@@ -82,7 +84,7 @@ def register(subparsers: Any) -> None:
                         "(default least_confidence)")  # fmt: skip
     create.add_argument(
         "--semi-supervised", metavar="NAME[:KEY=VALUE,...]",
-        help="also train on confident pseudo-labels: self_training or label_spreading "
+        help=f"also train on pseudo-labels: {', '.join(SEMI_SUPERVISION.names())} "
         "(thresholds set on the held-out labels; default none)",
     )  # fmt: skip
     create.add_argument("--config", help=f"TOML with the keys {', '.join(TOML_KEYS)} and "

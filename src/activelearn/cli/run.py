@@ -182,6 +182,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from activelearn.data.datasets import available_datasets
     from activelearn.features.registry import available_featurizers
     from activelearn.learners.registry import available_learners
+    from activelearn.semi import SEMI_SUPERVISION
 
     parser = subparsers.add_parser(
         "run",
@@ -295,7 +296,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     loop.add_argument(
         "--semi-supervised", nargs="+", metavar="NAME[:KEY=VALUE,...]",
-        help="also train on confident pseudo-labels: self_training or label_spreading "
+        help=f"also train on pseudo-labels: {', '.join(SEMI_SUPERVISION.names())} "
         "(thresholds set on the validation set; a refit that does not beat the plain fit there "
         "is not kept, unless :accept=always); several, e.g. none self_training, compare them",
     )  # fmt: skip

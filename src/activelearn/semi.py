@@ -43,6 +43,7 @@ import numpy as np
 from activelearn.errors import ConfigError
 from activelearn.learners.base import can_embed, fit
 from activelearn.registry import Registry
+from activelearn.strategies.base import EMBEDDINGS, VALIDATION
 
 SEMI_SUPERVISION = Registry("semi-supervision method", context=("random_state",))
 ACCEPT = ("if_better", "always")  # keep the refit: if better on validation, or always
@@ -131,9 +132,12 @@ def capped_by_class(
 
 
 class _Method:
-    """Shared settings and the part both methods do alike."""
+    """Shared settings and the part both methods do alike.
 
-    needs_embeddings = False
+    ``requires`` names what a run must provide, in the strategies' words, so the CLI and the
+    app check a method's needs as they check a strategy's."""
+
+    requires = frozenset({VALIDATION})  # every method sets its threshold on validation
 
     def __init__(
         self, precision: float, max_ratio: float, min_threshold: float, candidates: int,
@@ -198,7 +202,7 @@ class LabelSpreading(_Method):
     """Labels spread over a k-nearest-neighbour graph of the embeddings (scikit-learn's
     ``LabelSpreading``); validation items ride along unlabeled to set the threshold."""
 
-    needs_embeddings = True
+    requires = frozenset({VALIDATION, EMBEDDINGS})
 
     def __init__(self, neighbors: int = 10, alpha: float = 0.2, **settings: Any) -> None:
         super().__init__(**settings)

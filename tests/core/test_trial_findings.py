@@ -146,7 +146,11 @@ def test_people_get_one_run_and_a_clear_word_on_what_there_is_to_label(tmp_path,
         ),
         (
             ["--semi-supervised", "self_training", "--validation-size", "0"],
-            "--semi-supervised self_training sets its threshold on the validation set",
+            "--semi-supervised self_training reads the model's predictions on the validation set",
+        ),
+        (
+            ["--strategy", "ratio", "--validation-size", "0"],
+            "--strategy ratio reads the model's predictions on the validation set",
         ),
         (["--initial-size", "0"], "--initial-size 0 starts from labels given with the data"),
         (["--initial-method", "balanced", "--oracle", "file"], "--initial-method: 'balanced'"),

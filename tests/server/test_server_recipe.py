@@ -96,9 +96,10 @@ def test_a_project_trains_on_the_whole_pool_self_training_recipe(tmp_path):
 
 
 def test_pseudo_labels_the_project_cannot_make_are_refused_when_it_is_made():
-    with pytest.raises(ConfigError, match="held-out labels, and this project holds none"):
+    refused = "self_training: it reads the model's predictions on the held-out set, and this"
+    with pytest.raises(ConfigError, match=refused + " project holds none"):
         choose("text", semi_supervised="self_training", heldout=False)
-    with pytest.raises(ConfigError, match="label_spreading needs embeddings"):
+    with pytest.raises(ConfigError, match="label_spreading: it needs embeddings"):
         choose("text", semi_supervised="label_spreading")
     with pytest.raises(ConfigError, match="semi-supervision: .*no parameter 'x'"):
         choose("text", semi_supervised={"name": "self_training", "x": 1})

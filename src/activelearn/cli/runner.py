@@ -124,45 +124,23 @@ def check_data(config: ExperimentConfig) -> list[str]:
 
 
 def check_needs(spec: LoopSpec, task: Task) -> None:
-    """What the strategy, the seed and the oracle need, checked against the data and learner
-    once, before any run starts (a mismatch found in every cell is an hour lost)."""
-    from activelearn.learners.base import can_embed, can_sample
+    """What the strategy, the seed, the semi-supervision and the oracle need, checked against
+    the data and learner once, before any run starts (a mismatch found in every cell is an
+    hour lost)."""
     from activelearn.strategies import make_strategy
-    from activelearn.strategies.base import EMBEDDINGS, SAMPLES, VALIDATION
 
     learner = task.make_learner(spec.learner, spec.seed)  # also: the data suits the learner
     strategy = make_strategy(spec.strategy["name"], **spec.strategy["params"])
     seed = None if spec.initial_method in ("random", "balanced") else spec.initial_method
     needs = strategy.requires | (make_strategy(seed).requires if seed else frozenset())
-    name = spec.strategy["name"]
-    if EMBEDDINGS in needs and task.embeddings is None and not can_embed(learner):
-        raise ConfigError(
-            f"--strategy {name}{f' / --initial-method {seed}' if seed else ''} needs embeddings: "
-            f"the {task.features or 'input'} features are not dense and learner "
-            f"{spec.learner['name']!r} does not embed; use --features minilm (texts) or "
-            "efficientnet_lite0 (images), image or numeric data, or --learner mlp"
-        )
-    if SAMPLES in needs and not can_sample(learner):
-        raise ConfigError(
-            f"--strategy {name} needs Monte-Carlo samples: use --learner committee, mlp or cnn"
-        )
-    if VALIDATION in needs and task.validation is None:
-        raise ConfigError(f"--strategy {name} needs a validation set: keep --validation-size > 0")
+    flag = f"--strategy {spec.strategy['name']}{f' / --initial-method {seed}' if seed else ''}"
+    _check_requires(flag, needs, spec, task, learner)
     if spec.semi_supervised is not None:
         from activelearn.semi import SEMI_SUPERVISION
 
         method = SEMI_SUPERVISION.make(spec.semi_supervised, random_state=spec.seed)
-        semi = spec.semi_supervised["name"]
-        if task.validation is None:
-            raise ConfigError(f"--semi-supervised {semi} sets its threshold on the validation "
-                              "set: keep --validation-size > 0")  # fmt: skip
-        if method.needs_embeddings and task.embeddings is None and not can_embed(learner):
-            raise ConfigError(
-                f"--semi-supervised {semi} needs embeddings: the {task.features or 'input'} "
-                f"features are not dense and learner {spec.learner['name']!r} does not embed; "
-                "use --features minilm (texts) or efficientnet_lite0 (images), image or numeric "
-                "data, --learner mlp, or --semi-supervised self_training"
-            )
+        flag = f"--semi-supervised {spec.semi_supervised['name']}"
+        _check_requires(flag, method.requires, spec, task, learner)
     if spec.oracle == "file" and task.info.get("n_unlabeled") == 0:
         raise ConfigError(
             "every row has a label, so there is nothing for people to label: drop --oracle file "
@@ -173,6 +151,29 @@ def check_needs(spec: LoopSpec, task: Task) -> None:
         raise ConfigError(
             "--initial-size 0 starts from labels given with the data, and this run has none: "
             "draw a seed with --initial-size above 0"
+        )
+
+
+def _check_requires(flag: str, needs: frozenset[str], spec: LoopSpec, task: Task,
+                    learner: Any) -> None:  # fmt: skip
+    """Refuse, in ``flag``'s words, a strategy or semi-supervision method whose ``needs``
+    (the strategies' vocabulary: embeddings, samples, validation) this run cannot meet."""
+    from activelearn.learners.base import can_embed, can_sample
+    from activelearn.strategies.base import EMBEDDINGS, LABELED_EMBEDDINGS, SAMPLES, VALIDATION
+
+    embeds = task.embeddings is not None or can_embed(learner)
+    if needs & {EMBEDDINGS, LABELED_EMBEDDINGS} and not embeds:
+        raise ConfigError(
+            f"{flag} needs embeddings: the {task.features or 'input'} features are not dense "
+            f"and learner {spec.learner['name']!r} does not embed; use --features minilm "
+            "(texts) or efficientnet_lite0 (images), image or numeric data, or --learner mlp"
+        )
+    if SAMPLES in needs and not can_sample(learner):
+        raise ConfigError(f"{flag} needs Monte-Carlo samples: use --learner committee, mlp or cnn")
+    if VALIDATION in needs and task.validation is None:
+        raise ConfigError(
+            f"{flag} reads the model's predictions on the validation set: "
+            "keep --validation-size > 0"
         )
 
 

@@ -150,28 +150,17 @@ def _semi_spec(value: str | dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _check_semi_supervision(recipe: Recipe, heldout: bool) -> None:
-    """Refuse pseudo-labels this project cannot make: no held-out labels to set their
-    threshold on, or label spreading without embeddings."""
+    """Refuse pseudo-labels this project cannot make, for the reasons a strategy is refused
+    (no held-out labels to set their threshold on, label spreading without embeddings)."""
     if recipe.semi_supervised is None:
         return
-    name = recipe.semi_supervised["name"]
     try:
         method = SEMI_SUPERVISION.make(recipe.semi_supervised, random_state=0)
     except ConfigError as exc:
         raise ConfigError(f"semi-supervision: {exc}") from None
-    if not heldout:
-        raise ConfigError(
-            f"{name} sets its confidence threshold on the held-out labels, and this project "
-            "holds none: give it a --heldout-fraction above 0"
-        )
-    learner = build_learner(recipe, ["a", "b"], 0, (8,) if recipe.features else PIXEL_SHAPE)
-    if method.needs_embeddings and not (recipe.dense or can_embed(learner)):
-        dense = "minilm" if recipe.kind == TEXT else "efficientnet_lite0 or pixels"
-        embeds = "mlp" if recipe.kind == TEXT else "cnn"
-        raise ConfigError(
-            f"{name} needs embeddings: use dense features (--features {dense}) or a learner "
-            f"with `embed` (--learner {embeds}), or --semi-supervised self_training"
-        )
+    reasons = _reasons(method.requires, recipe, heldout)
+    if reasons:
+        raise ConfigError(f"--semi-supervised {recipe.semi_supervised['name']}: {reasons}")
 
 
 def _features_for(kind: str, learner: str | dict[str, Any]) -> str | None:
@@ -240,8 +229,8 @@ def _reasons(requires: frozenset[str], recipe: Recipe, heldout: bool) -> str:
     name = recipe.learner["name"]
     reasons = []
     if VALIDATION in requires and not heldout:
-        reasons.append("it reads the model's errors on the held-out set, and this project holds "
-                       "none: give it a --heldout-fraction above 0")  # fmt: skip
+        reasons.append("it reads the model's predictions on the held-out set, and this project "
+                       "holds none: give it a --heldout-fraction above 0")  # fmt: skip
     if SAMPLES in requires and not can_sample(learner):
         reasons.append(f"it needs Monte-Carlo samples, which learner {name!r} does not give: use "
                        "--learner committee, or a network with dropout (mlp, cnn)")  # fmt: skip

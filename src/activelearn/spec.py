@@ -176,6 +176,11 @@ class LoopSpec:
         number = target.get("value", target.get("fraction_of_full"))
         if not _is_number(number) or not 0 < number <= 1.5:
             raise ConfigError(f"{where}.target: {number!r} is outside (0, 1.5]")
+        if "value" in target and number > 1:  # every metric in METRICS lies in [0, 1]
+            raise ConfigError(
+                f"{where}.target: {self.metric} {number} can never be reached: "
+                f"{self.metric} lies between 0 and 1"
+            )
         if target.get("split", "val") not in ("val", "test"):
             raise ConfigError(f"{where}.target.split: {target['split']!r} is not 'val' or 'test'")
 

@@ -127,3 +127,16 @@ def test_run_on_your_own_csv_of_texts(tmp_path, capsys):
     assert [r["n_labeled"] for r in history] == [10, 20, 30]
     assert history[-1]["accuracy"] > 0.9
     assert "full data" in capsys.readouterr().out
+
+
+def test_an_absolute_target_needs_no_full_data_model(tmp_path, capsys):
+    args = [*RUN, "--strategy", "margin", "--target", "0.8", "--no-full-baseline"]
+    assert main([*args, "--output", str(tmp_path)]) == 0
+    assert "reached" in capsys.readouterr().out
+    history = json.loads((tmp_path / "margin" / "seed_0" / "history.json").read_text())
+    assert history[-1]["val_accuracy"] >= 0.8 > max(h["val_accuracy"] for h in history[:-1])
+
+
+def test_a_target_no_metric_can_reach_is_refused(tmp_path, capsys):
+    assert main([*RUN, "--target", "1.5", "--output", str(tmp_path)]) == 2
+    assert "--target: accuracy 1.5 can never be reached" in capsys.readouterr().err

@@ -144,6 +144,10 @@ def test_people_get_one_run_and_a_clear_word_on_what_there_is_to_label(tmp_path,
             ["--semi-supervised", "label_spreading"],
             "--semi-supervised label_spreading needs embeddings: the tfidf features are not dense",
         ),
+        (  # the grid's second method is checked too, not only its first
+            ["--semi-supervised", "none", "label_spreading"],
+            "--semi-supervised label_spreading needs embeddings",
+        ),
         (
             ["--semi-supervised", "self_training", "--validation-size", "0"],
             "--semi-supervised self_training reads the model's predictions on the validation set",

@@ -103,18 +103,23 @@ def check_data(config: ExperimentConfig) -> list[str]:
     data (forked), so nothing is read twice."""
     from activelearn.catalog import load_task
 
-    notes, seen = [], set()
+    by_data: dict[str, dict[str, LoopSpec]] = {}  # data key -> distinct needs -> a spec
     for spec, _ in config.loop_specs():
         key = json.dumps([spec.dataset, spec.features, spec.seed], sort_keys=True)
-        if key in seen:
-            continue
-        seen.add(key)
+        needs = [spec.strategy, spec.semi_supervised, spec.learner, spec.initial_method,
+                 spec.oracle, spec.initial_size]  # fmt: skip
+        needs = json.dumps(needs, sort_keys=True, default=str)
+        by_data.setdefault(key, {}).setdefault(needs, spec)
+    notes: list[str] = []
+    for i, specs in enumerate(by_data.values()):
+        first = next(iter(specs.values()))
         task = load_task(
-            spec.dataset, features=spec.features, seed=spec.seed, split_seed=spec.split_seed,
-            validation_size=spec.validation_size, test_size=spec.test_size,
+            first.dataset, features=first.features, seed=first.seed, split_seed=first.split_seed,
+            validation_size=first.validation_size, test_size=first.test_size,
         )  # fmt: skip
-        check_needs(spec, task)
-        if len(seen) == 1:
+        for spec in specs.values():  # every strategy x semi-supervision x learner of the grid
+            check_needs(spec, task)
+        if i == 0:
             from activelearn.data.tabular import RowReport
 
             notes += [RowReport.from_dict(rows).summary() for rows in task.info.get("rows", [])]

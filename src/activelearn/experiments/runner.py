@@ -148,8 +148,8 @@ def run_grid(
                     on_result(result)
 
     try:
-        if config.target is None:
-            run(full + al, lambda cell: {})
+        if config.target is None or "fraction_of_full" not in config.target:
+            run(full + al, lambda cell: {})  # no target, or an absolute one (`--target 0.9`)
         else:
             run(full, lambda cell: {})
             full_by_seed = {_full_id(c.spec): cache.get(c.key) for c in full}

@@ -166,3 +166,15 @@ def test_numeric_columns_and_a_text_column_named_as_a_feature(tmp_path):
     texts = write_csv(tmp_path / "t.csv", "text,label\ngood film,a\nbad film,b\n")
     with pytest.raises(DataError, match=r"'text' holds text, not numbers: .*--text-column text"):
         load_table(texts, label_column="label")
+
+
+def test_a_file_read_with_the_wrong_flags_is_refused_not_loaded_in_part(tmp_path):
+    """A quoted TSV without a header, read without --format csv: the quoted tab in its first
+    row sets a width the other rows lack, and one row of 3 must not become a 1-item project."""
+    path = tmp_path / "d.tsv"
+    path.write_text('pos\t"a\tquoted tab"\nneg\tplain\nneg\tfine\n')
+    with pytest.raises(DataError, match="most rows could not be read") as caught:
+        load_table(path, text_column="2", label_column="1", header=False)
+    assert "fields where the first row has 3" in str(caught.value)  # no header: the first row
+    read = load_table(path, text_column="2", label_column="1", header=False, format="csv", sep="\t")
+    assert len(read.X) == 3 and read.X[0] == "a\tquoted tab"

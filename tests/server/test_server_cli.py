@@ -175,10 +175,14 @@ def test_serve_prints_its_links_and_keeps_tokens_out_of_its_log(tmp_path, table)
     assert tokens["alice"] not in text
 
 
-def test_serve_without_a_project_says_how_to_make_one(tmp_path, capsys):
-    assert main(["serve", str(tmp_path / "missing")]) == 2
+@pytest.mark.parametrize(
+    "command", ["serve {}", "project status {}", "project token {} bob", "project export {} o.csv"]
+)
+def test_commands_without_a_project_say_how_to_make_one(tmp_path, capsys, command):
+    folder = tmp_path / "missing"
+    assert main(command.format(folder).split()) == 2
     assert "no labeling project in" in capsys.readouterr().err
-    assert not (tmp_path / "missing").exists()  # nothing created on the way
+    assert not folder.exists()  # nothing created on the way
 
 
 def test_status_json_has_progress_annotators_and_every_version_with_its_metrics(

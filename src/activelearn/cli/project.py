@@ -129,14 +129,21 @@ def register(subparsers: Any) -> None:
     status.set_defaults(func=show_status)
 
 
-def _open(args: argparse.Namespace) -> Any:
-    """The project's store, imported here: the ``server`` extra brings SQLAlchemy."""
+def open_store(args: argparse.Namespace, create: bool = False) -> Any:
+    """The project's store, imported here: the ``server`` extra brings SQLAlchemy. Only
+    ``create`` makes one: a command that reads a folder with no store leaves nothing behind."""
     try:
         from activelearn.store import Store
+        from activelearn.store.database import DB_FILE
     except ModuleNotFoundError as exc:
         raise ConfigError(
             f"labeling projects need {exc.name}: pip install 'activelearn[server]'"
         ) from None
+    if not create and args.db is None and not (Path(args.folder) / DB_FILE).is_file():
+        raise ConfigError(
+            f"no labeling project in {args.folder}: make one with "
+            f"`activelearn project create {args.folder} --name NAME --data FILE`"
+        )
     return Store.open(args.folder, args.db)
 
 
@@ -163,7 +170,7 @@ def create_project(args: argparse.Namespace) -> int:
     source = load_source(args)
     if source.notes:
         print(source.notes)  # every row loaded, or skipped with its reason
-    store = _open(args)
+    store = open_store(args, create=True)
     images = None
     if source.images is not None:
         from activelearn.store.images import bring_in
@@ -195,7 +202,7 @@ def create_project(args: argparse.Namespace) -> int:
 
 
 def issue_token(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = open_store(args)
     info = store.project(args.project)
     if args.rotate:
         token = store.rotate_token(info.id, args.name)
@@ -207,7 +214,7 @@ def issue_token(args: argparse.Namespace) -> int:
 
 
 def export_project(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = open_store(args)
     info = store.project(args.project)
     from activelearn.store import export_labels
 
@@ -219,7 +226,7 @@ def export_project(args: argparse.Namespace) -> int:
 def show_status(args: argparse.Namespace) -> int:
     from activelearn.server.report import status_report
 
-    store = _open(args)
+    store = open_store(args)
     info = store.project(args.project)
     report = status_report(store, info)
     if args.json:

@@ -53,16 +53,10 @@ def register(subparsers: Any) -> None:
 
 
 def run_server(args: argparse.Namespace) -> int:
+    from activelearn.cli.project import open_store
     from activelearn.server.run import serve
-    from activelearn.store import Store
-    from activelearn.store.database import DB_FILE
 
-    if args.db is None and not (Path(args.folder) / DB_FILE).is_file():
-        raise ConfigError(
-            f"no labeling project in {args.folder}: make one with "
-            f"`activelearn project create {args.folder} --name NAME --data FILE`"
-        )
-    store = Store.open(args.folder, args.db)
+    store = open_store(args)
     name = store.project(args.project).name  # refuses a wrong --project before any link
     store.close()
     port = args.port or _free_port(args.host)

@@ -47,6 +47,7 @@ FORMATS = {
 }
 _OPENERS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
 _SHOWN = 10
+_FIELD_COUNT = " fields where "  # in the reason a row of the wrong width is skipped for
 _NUL = "\udc00"  # stands in for NUL while parsing; surrogateescape never produces it
 _BAD_CHARS = re.compile("[\udc00-\udcff]")
 
@@ -63,6 +64,12 @@ class RowReport:
     @property
     def loaded(self) -> int:
         return self.read - len(self.skipped)
+
+    @property
+    def misread(self) -> int:
+        """Rows skipped for their number of fields: more of them than rows loaded means the
+        separator, format or header flags do not fit the file."""
+        return sum(_FIELD_COUNT in entry["reason"] for entry in self.skipped)
 
     def skip(self, row: int, line: int | None, reason: str) -> None:
         entry: dict[str, Any] = {"row": row, "reason": reason}
@@ -271,9 +278,8 @@ def _read_delimited(
             report.skip(number, start, bad)
         elif len(record) != len(columns):
             hint = " (a tab inside a text?)" if delimiter == "\t" else ""
-            report.skip(
-                number, start, f"{len(record)} fields where the header has {len(columns)}{hint}"
-            )
+            width = "the header has" if header else "the first row has"
+            report.skip(number, start, f"{len(record)}{_FIELD_COUNT}{width} {len(columns)}{hint}")
         else:
             values = [value if value.strip() else None for value in record]
             wrapped += sum(1 for v in values if v and len(v) > 1 and v[0] == v[-1] == '"')

@@ -94,6 +94,11 @@ def load_table(
     table.drop(keep)
     if not table.rows:
         raise DataError(f"{table.report.summary()}: no rows left to use")
+    if table.report.misread > len(table.rows):
+        raise DataError(
+            f"{table.report.summary()}\nmost rows could not be read, so the file is probably read "
+            "the wrong way: check --sep, --format, --no-header and the column names"
+        )
     positions = np.flatnonzero(keep)
     labels = _labels([raw_labels[i] for i in positions], classes, table, label_column)
     if classes is None:

@@ -54,7 +54,10 @@ class ProjectsMixin(ItemsMixin):
         merged = {**DEFAULT_SETTINGS, **(settings or {})}
         with self.write() as session:
             if session.scalar(select(Project.id).where(Project.name == name)) is not None:
-                raise ConfigError(f"a project named {name!r} exists already: pick another name")
+                raise ConfigError(
+                    f"a project named {name!r} exists already in {self.folder}: pick another "
+                    "name, or another folder to start afresh"
+                )
             project = Project(
                 name=name,
                 classes=classes,

@@ -106,3 +106,44 @@ def test_pseudo_labels_the_project_cannot_make_are_refused_when_it_is_made():
     dense = choose("text", features="minilm", learner="logistic_regression",
                    semi_supervised="label_spreading")  # fmt: skip
     assert dense.semi_supervised == {"name": "label_spreading", "params": {}}
+
+
+def test_a_held_out_set_without_a_class_is_said_not_scored_as_perfect(tmp_path):
+    """Two 'pos' labels, both drawn into training: the held-out set holds 'neg' alone, where
+    macro-F1 over its classes is a meaningless 1.0; the version and `project status` say so."""
+    from activelearn.cli.project import _version_line
+    from activelearn.server.report import version_row
+    from activelearn.store.models import Label
+
+    texts, _ = make_texts(60, seed=3)
+    store = Store.open(tmp_path / "p")
+    recipe = choose("text")
+    labels = ["pos" if i in (0, 1) else "neg" for i in range(40)] + [None] * 20
+    info = store.create_project(
+        "demo", ["neg", "pos"], texts=texts, strategy=recipe.strategy, labels=labels,
+        settings={"min_heldout": 3, "heldout_fraction": 0.25, **recipe.settings()},
+    )  # fmt: skip
+    assert Trainer(store, info.id, isolate=False).train_once() == 1
+    with store.read() as session:
+        held_out = session.scalars(
+            select(Label.value).join(Item, Item.id == Label.item_id).where(Item.split == "heldout")
+        ).all()
+    assert set(held_out) == {"neg"}
+    version = version_row(store.versions(info.id)[0])
+    assert version["heldout_missing"] == ["pos"]
+    assert version["macro_f1"] == version["class_f1"]["neg"]
+    line = _version_line(version, binary=True)
+    assert "(held-out has no pos: macro-F1 covers the other classes)" in line
+
+
+def test_coverage_names_classes_missing_from_held_out_and_never_predicted():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from activelearn.server.model import _coverage
+
+    classes = np.asarray(["a", "b", "c"], dtype=object)
+    loop = SimpleNamespace(validation_probabilities=np.array([[0.9, 0.1, 0], [0.2, 0.7, 0.1]]))
+    assert _coverage(loop, ["a", "c"], classes) == {
+        "heldout_missing": ["b"], "never_predicted": ["c"]}  # fmt: skip

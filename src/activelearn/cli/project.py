@@ -247,7 +247,8 @@ def show_status(args: argparse.Namespace) -> int:
 
 def _version_line(version: dict[str, Any], *, binary: bool) -> str:
     """One model version: with more than two classes FP and FN are both the error count."""
-    errors = f"FP={version['fp']} FN={version['fn']}" if binary else f"errors={version['fp']}"
+    fp, fn = (_count(version[k]) for k in ("fp", "fn"))
+    errors = f"FP={fp} FN={fn}" if binary else f"errors={fp}"
     parts = [
         f"v{version['version']}: {version['state']:8}", f"train={version['n_train']}",
         f"heldout={version['n_heldout']}", f"accuracy={_num(version['accuracy'])}",
@@ -256,6 +257,11 @@ def _version_line(version: dict[str, Any], *, binary: bool) -> str:
     if version["n_pseudo"] is not None:
         kept = " (refit not kept)" if version["pseudo_accepted"] is False else ""
         parts.append(f"pseudo-labels={version['n_pseudo']}{kept}")
+    if version.get("heldout_missing"):
+        parts.append(f"(held-out has no {', '.join(version['heldout_missing'])}: macro-F1 "
+                     "covers the other classes)")  # fmt: skip
+    if version.get("never_predicted"):
+        parts.append(f"(never predicts {', '.join(version['never_predicted'])} on held-out)")
     if version["error"]:
         parts.append(version["error"])
     return " ".join(parts)
@@ -278,6 +284,10 @@ def _progress_line(progress: dict[str, Any]) -> str:
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def _print_token(name: str, token: str, admin: bool) -> None:

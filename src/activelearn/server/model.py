@@ -151,7 +151,9 @@ def train_and_score(job: TrainJob) -> TrainResult:
     metrics = {k[4:]: v for k, v in record.items() if k.startswith("val_")}
     metrics.update({k: record[k] for k in ("n_pseudo", "pseudo_accepted") if k in record})
     if n_heldout:
-        metrics["errors"] = _errors(loop, job.heldout.labels, np.asarray(job.classes, dtype=object))
+        classes = np.asarray(job.classes, dtype=object)
+        metrics["errors"] = _errors(loop, job.heldout.labels, classes)
+        metrics.update(_coverage(loop, job.heldout.labels, classes))
     ranking = [int(i) - n_train for i in recorder.ids]
     result = TrainResult(metrics, ranking, recorder.scores)
     parts_proba = []
@@ -166,6 +168,17 @@ def train_and_score(job: TrainJob) -> TrainResult:
         result.guesses = proba.argmax(axis=1).tolist()
         result.confidences = proba.max(axis=1).tolist()
     return result
+
+
+def _coverage(loop: ActiveLearningLoop, truth: list[Any], classes: np.ndarray) -> dict[str, list]:
+    """What the held-out metrics cannot show: classes with no held-out item (macro-F1 leaves
+    them out, so one class alone scores 1.0) and classes the model never predicts there."""
+    predicted = set(classes[np.argmax(loop.validation_probabilities, axis=1)].tolist())
+    present = set(np.asarray(truth, dtype=object).tolist())
+    return {
+        "heldout_missing": [str(c) for c in classes.tolist() if c not in present],
+        "never_predicted": [str(c) for c in classes.tolist() if c not in predicted],
+    }
 
 
 def _errors(loop: ActiveLearningLoop, truth: list[Any], classes: np.ndarray) -> list[dict]:

@@ -12,7 +12,8 @@ from activelearn.server.recipe import from_settings
 from activelearn.store.records import ProjectInfo
 from activelearn.store.store import Store
 
-METRICS = ("accuracy", "macro_f1", "class_f1", "fp", "fn", "n_pseudo", "pseudo_accepted")
+METRICS = ("accuracy", "macro_f1", "class_f1", "fp", "fn", "n_pseudo", "pseudo_accepted",
+           "heldout_missing", "never_predicted")  # fmt: skip
 
 
 def status_report(store: Store, info: ProjectInfo) -> dict[str, Any]:
@@ -20,12 +21,16 @@ def status_report(store: Store, info: ProjectInfo) -> dict[str, Any]:
     version with its held-out metrics (accuracy, macro-F1, per-class F1, FP/FN) and state."""
     versions = store.versions(info.id)
     ready = any(v["status"] == "ready" for v in versions)
+    training = [v["version"] for v in versions if v["status"] == "training"]
+    first_model = None if ready else store.readiness(info.id).explain()
+    if not ready and training:  # past the threshold: say so, not what it waits for
+        first_model = f"no model yet: the first one (v{training[0]}) is training"
     return {
         "project": info.name,
         "classes": info.classes,
         "model": from_settings(info.strategy, info.settings).describe(),
         "progress": store.progress(info.id),
-        "first_model": None if ready else store.readiness(info.id).explain(),
+        "first_model": first_model,
         "annotators": store.annotator_counts(info.id),
         "versions": [version_row(v) for v in versions],
     }

@@ -58,8 +58,13 @@ async function refreshAdmin() {
   renderVersionCurve(ready);
   const last = ready[ready.length - 1];
   $("class-version").textContent = last ? `(v${last.version})` : "(no model yet)";
+  // A class with no held-out item has no F1 (macro-F1 leaves it out): say so, not "0.000".
+  const missing = new Set(last ? last.heldout_missing || [] : []);
+  const never = new Set(last ? last.never_predicted || [] : []);
   fillTable($("class-metrics"), ["class", "F1"],
-    last ? Object.entries(last.class_f1 || {}).map(([c, f]) => [c, f.toFixed(3)]) : []);
+    last ? Object.entries(last.class_f1 || {}).map(([c, f]) => [c,
+      missing.has(c) ? "no held-out item: label more" :
+        f.toFixed(3) + (never.has(c) ? " (never predicted)" : "")]) : []);
   renderAgreement(o.agreement);
   renderConflicts(o.conflicts, o.classes);
   fillTable($("queue-preview"), ["#", "item", "why"], o.queue.map((q) => [

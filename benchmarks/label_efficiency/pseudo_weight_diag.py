@@ -30,13 +30,14 @@ def fit(X, labels, weights=None, C=1.0):
     return model.fit(X, labels, sample_weight=weights)
 
 
+def scores(model, val, test) -> str:
+    return f"val {model.score(val.X, val.labels):.4f} test {model.score(test.X, test.labels):.4f}"
+
+
 for seed in [int(s) for s in sys.argv[1:]] or [0, 1, 2]:
     splits = load_task("imdb", seed=seed, features="tfidf").splits
     pool, val, test = splits.pool, splits.validation, splits.test
     y = pool.labels
-
-    def scores(model) -> str:
-        return f"val {model.score(val.X, val.labels):.4f} test {model.score(test.X, test.labels):.4f}"
 
     rng = np.random.default_rng(seed)
     labeled = rng.choice(len(y), 100, replace=False)
@@ -49,10 +50,12 @@ for seed in [int(s) for s in sys.argv[1:]] or [0, 1, 2]:
     plain = fit(pool.X[labeled], y[labeled])
     guesses = plain.classes_[plain.predict_proba(pool.X[rest]).argmax(1)]
     X, labels = sp.vstack([pool.X[labeled], pool.X[rest]]), np.concatenate([y[labeled], guesses])
-    print(f"seed {seed}: 2,000 margin labels {scores(plain)}", flush=True)
+    print(f"seed {seed}: 2,000 margin labels {scores(plain, val, test)}", flush=True)
     for C in (1, 4, 10):
-        print(f"  full data ({len(y)} labels) C={C:<2}: {scores(fit(pool.X, y, C=C))}", flush=True)
+        full = fit(pool.X, y, C=C)
+        print(f"  full data ({len(y)} labels) C={C:<2}: {scores(full, val, test)}", flush=True)
     for w in (0.3, 1, 3, 10):
         weights = np.concatenate([np.ones(len(labeled)), np.full(len(rest), float(w))])
-        print(f"  whole-pool refit, pseudo-label weight {w:<4}: {scores(fit(X, labels, weights))}",
+        refit = fit(X, labels, weights)
+        print(f"  whole-pool refit, pseudo-label weight {w:<4}: {scores(refit, val, test)}",
               flush=True)  # fmt: skip

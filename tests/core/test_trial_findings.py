@@ -181,6 +181,13 @@ def test_a_run_config_may_name_table_keys_as_the_flags_do(tmp_path):
     keys = f'dataset = "csv"\ndata = "{path}"\ntext_column = "text"\nlabel_column = "label"\n'
     config.write_text(keys + "initial_size = 20\nbatch_size = 20\nrounds = 1\n")
     assert main(["run", "--config", str(config), "--output", str(tmp_path / "o")]) == 0
+    # the list flags by their flags' names too: --strategy, --seed
+    small = "initial_size = 20\nbatch_size = 20\nrounds = 1\n"
+    config.write_text(keys + small + 'strategy = "margin"\n')
+    assert main(["run", "--config", str(config), "--output", str(tmp_path / "o2")]) == 0
+    assert json.loads((tmp_path / "o2" / "settings.json").read_text())["strategies"] == ["margin"]
+    config.write_text(keys + 'rounds = 1\nstrategy = "margin"\nstrategies = ["random"]\n')
+    assert main(["run", "--config", str(config), "--output", str(tmp_path / "o3")]) == 2
 
 
 def test_peeking_seeds_and_test_set_targets_are_warned_on_the_console(tmp_path, capsys):

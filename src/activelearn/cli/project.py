@@ -46,7 +46,9 @@ _SERVE_HINT = (
 def register(subparsers: Any) -> None:
     from activelearn.semi import SEMI_SUPERVISION
 
-    parser = subparsers.add_parser("project", help="labeling projects: create, tokens, export")
+    parser = subparsers.add_parser(
+        "project", help="labeling projects: create, token, export, status"
+    )
     commands = parser.add_subparsers(dest="project_command", required=True)
 
     create = commands.add_parser("create", help="create a project folder from a dataset")

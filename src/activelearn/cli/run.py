@@ -42,6 +42,8 @@ TABLE_FLAGS = {
     "format": "format", "sep": "sep", "encoding": "encoding",
 }  # fmt: skip
 TABLE_KEYS = {*TABLE_FLAGS, "feature_columns", "classes", "no_header", "header"}
+# Flags whose settings key is another word: a TOML file may use either.
+FLAG_KEYS = {"strategy": "strategies", "stop": "stopping", "seed": "seeds"}
 DEFAULT_ROUNDS = 10  # when nothing else says when to stop
 
 
@@ -95,6 +97,12 @@ class RunSettings:
         data = dict(data)
         if "target_metric" in data:  # the older name of `metric`
             data.setdefault("metric", data.pop("target_metric"))
+        for flag, key in FLAG_KEYS.items():
+            if flag in data:
+                if key in data:
+                    raise ConfigError(f"{source}: give {key} or {flag}, not both")
+                value = data.pop(flag)
+                data[key] = value if isinstance(value, list) else [value]
         # A table file's keys may be written as the flags name them (data = "x.csv", ...).
         table = {TABLE_FLAGS.get(k, k): data.pop(k) for k in list(data) if k in TABLE_KEYS}
         if "no_header" in table:
@@ -260,7 +268,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="strategy parameter (JSON value), e.g. --strategy-param fraction=0.5",
+        help="strategy parameter (JSON value), e.g. --strategy-param warmup=500 (auto's random "
+        "share lasts to 500 labels); `activelearn strategies` lists each one's",
     )
     loop.add_argument("--initial-size", type=int, help="size of the labeled seed (default 100)")
     loop.add_argument(
@@ -438,6 +447,7 @@ _CLI_WORDS = [
     (re.compile(r"^grid\.strategies\[\d+\]: "), "--strategy: "),
     (re.compile(r"^grid\.semi_supervised\[\d+\]: "), "--semi-supervised: "),
     (re.compile(r"^grid\.budgets\[0\]: "), "--budget: "),
+    (re.compile(r"^(grid|loop)\.stopping\[\d+\]: "), "--stop: "),
     (re.compile(r"^grid\.seeds(\[\d+\])?: "), "--seeds: "),
     (re.compile(r"^loop\.(\w+): "), lambda m: f"--{m.group(1).replace('_', '-')}: "),
     (re.compile(r"^experiment\.(\w+): "), lambda m: f"--{m.group(1).replace('_', '-')}: "),

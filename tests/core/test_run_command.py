@@ -141,3 +141,17 @@ def test_an_absolute_target_needs_no_full_data_model(tmp_path, capsys):
 def test_a_target_no_metric_can_reach_is_refused(tmp_path, capsys):
     assert main([*RUN, "--target", "1.5", "--output", str(tmp_path)]) == 2
     assert "--target: accuracy 1.5 can never be reached" in capsys.readouterr().err
+
+
+def test_the_console_shows_what_changes_the_reading_first(tmp_path, capsys):
+    """A semi-supervision note (was it ever trained on?) comes before test-noise warnings,
+    which fill the shown ones on a small test set; one seed reads "1 seed"."""
+    args = [*RUN, "--strategy", "margin", "random", "--rounds", "2", "--test-size", "100",
+            "--semi-supervised", "self_training", "--output", str(tmp_path)]  # fmt: skip
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("margin (1 seed) ") for line in lines)
+    warnings = [line for line in lines if line.startswith("warning: ")]
+    semi = [i for i, w in enumerate(warnings) if "trained on pseudo-labels in" in w]
+    noise = [i for i, w in enumerate(warnings) if "within test-set noise" in w]
+    assert semi and noise and max(semi) < min(noise)

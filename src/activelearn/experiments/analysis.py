@@ -132,10 +132,11 @@ def summarize(manifest: dict[str, Any], results: list[dict[str, Any]]) -> dict[s
         "curves": curves,
         "histograms": histograms,
         "cells": [{k: v for k, v in c.items() if k != "group"} for c in cells],
+        # What changes the reading first: the console shows only the first few.
         "warnings": _protocol_warnings(manifest)
         + _baseline_warnings(ok)
-        + _warnings(rows, failures)
         + _semi_supervision_notes(ok)
+        + _warnings(rows, failures)
         + _cell_warnings(ok),
         "failures": failures,
         "counts": {
@@ -432,6 +433,8 @@ def _cell_warnings(results: list[dict[str, Any]]) -> list[str]:
 
 def _warnings(rows: list[dict[str, Any]], failures: list[dict[str, Any]]) -> list[str]:
     warnings = []
+    if failures:
+        warnings.append(f"{len(failures)} cell(s) failed; their errors are listed below")
     for row in rows:
         comparison = row["vs_random"]
         if comparison is None or row["final_mean"] is None:
@@ -445,6 +448,4 @@ def _warnings(rows: list[dict[str, Any]], failures: list[dict[str, Any]]) -> lis
                     f"±{half:.4f}, wider than the {what} difference to random ({diff:+.4f}); "
                     "the difference is within test-set noise"
                 )
-    if failures:
-        warnings.append(f"{len(failures)} cell(s) failed; their errors are listed below")
     return warnings

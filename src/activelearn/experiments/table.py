@@ -21,7 +21,7 @@ def console_table(summary: dict[str, Any]) -> str:
     metric = summary["metric"]
     imbalanced = any(r.get("final_minority_f1_mean") is not None for r in rows)
     binary = all(r.get("n_classes") == 2 for r in rows)
-    width = max(30, *(len(f"{r['strategy']} ({len(r['seeds'])} seeds)") + 1 for r in rows))
+    width = max(30, *(len(f"{r['strategy']} ({_seeds(len(r['seeds']))})") + 1 for r in rows))
     columns: list[tuple[str, int]] = [("model", width), ("labels", 7), (metric, 17)]
     if metric != "macro_f1":
         columns.append(("macro-F1", 17))
@@ -41,7 +41,7 @@ def console_table(summary: dict[str, Any]) -> str:
                           enumerate(columns))  # fmt: skip
         lines += [header, "-" * len(header)]
         for row in members:
-            cells = [f"{row['strategy']} ({len(row['seeds'])} seeds)", _n(row["labels_used_mean"]),
+            cells = [f"{row['strategy']} ({_seeds(len(row['seeds']))})", _n(row["labels_used_mean"]),
                      _pm(row["final_mean"], row["final_std"])]  # fmt: skip
             if metric != "macro_f1":
                 cells.append(_pm(row["final_macro_f1_mean"], row["final_macro_f1_std"]))
@@ -56,7 +56,7 @@ def console_table(summary: dict[str, Any]) -> str:
         full = _full_for(summary, block)
         if full is not None:
             labels = full["n_labeled"]["mean"] if full["n_labeled"] else None
-            cells = [f"full data ({full['seeds']} seeds)", _n(labels),
+            cells = [f"full data ({_seeds(full['seeds'])})", _n(labels),
                      _pmd(full.get(metric))]  # fmt: skip
             if metric != "macro_f1":
                 cells.append(_pmd(full.get("macro_f1")))
@@ -71,9 +71,10 @@ def console_table(summary: dict[str, Any]) -> str:
                 f"labels to 95%/99% are measured on {', '.join(sorted(reach))}: always "
                 f"predicting the majority class already reaches 95% of the full model's {metric}"
             )
-    lines.append("± = sample standard deviation over seeds (n - 1); test-set metrics")
     if all(r.get("final_mean") is None or r["final_mean"] != r["final_mean"] for r in rows):
         lines.append("no test set, so no test metrics: the labels are in each run's labels.jsonl")
+    else:
+        lines.append("± = sample standard deviation over seeds (n - 1); test-set metrics")
     reasons = Counter(c["stop_reason"] for c in summary.get("cells", []) if c.get("stop_reason"))
     lines += [f"stopped: {reason} ({n} run{'s' if n > 1 else ''})" for reason, n in
               reasons.most_common()]  # fmt: skip
@@ -82,6 +83,10 @@ def console_table(summary: dict[str, Any]) -> str:
     if len(warnings) > SHOWN_WARNINGS:
         lines.append(f"({len(warnings) - SHOWN_WARNINGS} more warnings in the report)")
     return "\n".join(lines)
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed{'s' if n != 1 else ''}"
 
 
 def _full_for(summary: dict[str, Any], block: str) -> dict[str, Any] | None:

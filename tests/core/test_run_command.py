@@ -54,6 +54,15 @@ def test_a_budget_that_makes_a_coarse_curve_is_pointed_out(tmp_path, capsys):
     assert "learning curve will have" not in capsys.readouterr().err
 
 
+def test_a_seed_that_takes_most_of_the_pool_is_pointed_out(tmp_path, capsys):
+    args = ["run", "--dataset", "synthetic", "--strategy", "random", "--no-full-baseline",
+            "--batch-size", "100", "--rounds", "1"]  # fmt: skip
+    assert main([*args, "--initial-size", "1000", "--output", str(tmp_path / "a")]) == 0
+    assert "the seed of 1000 labels takes 69% of the pool of 1440 items" in capsys.readouterr().err
+    assert main([*args, "--initial-size", "700", "--output", str(tmp_path / "b")]) == 0
+    assert "of the pool" not in capsys.readouterr().err
+
+
 def test_resume_extends_a_run_without_repeating_labels(tmp_path):
     args = [*RUN, "--strategy", "entropy", "--output", str(tmp_path), "--no-full-baseline"]
     assert main([*args, "--rounds", "2"]) == 0

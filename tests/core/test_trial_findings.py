@@ -157,6 +157,7 @@ def test_people_get_one_run_and_a_clear_word_on_what_there_is_to_label(tmp_path,
             "--strategy ratio reads the model's predictions on the validation set",
         ),
         (["--initial-size", "0"], "--initial-size 0 starts from labels given with the data"),
+        (["--initial-size", "100000"], "--initial-size 100000 labels the whole pool of"),
         (["--initial-method", "balanced", "--oracle", "file"], "--initial-method: 'balanced'"),
     ],
 )

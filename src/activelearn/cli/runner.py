@@ -119,13 +119,30 @@ def check_data(config: ExperimentConfig) -> list[str]:
         )  # fmt: skip
         for spec in specs.values():  # every strategy x semi-supervision x learner of the grid
             check_needs(spec, task)
+        seed_share = _seed_share(first, len(task.splits.pool))
         if i == 0:
             from activelearn.data.tabular import RowReport
 
             notes += [RowReport.from_dict(rows).summary() for rows in task.info.get("rows", [])]
             if task.info.get("features"):
                 notes.append(f"features: {task.info['features']}")
+            notes += [seed_share] if seed_share else []
     return notes
+
+
+def _seed_share(spec: LoopSpec, pool: int) -> str | None:
+    """A seed that leaves the strategies nothing (refused) or little (said) to choose from."""
+    if spec.initial_size >= pool:
+        raise ConfigError(
+            f"--initial-size {spec.initial_size} labels the whole pool of {pool} items, so "
+            "nothing is left to choose: give a smaller --initial-size"
+        )
+    if spec.initial_size > pool / 2:
+        return (
+            f"the seed of {spec.initial_size} labels takes {spec.initial_size / pool:.0%} of the "
+            f"pool of {pool} items: a smaller --initial-size leaves the strategies more to choose"
+        )
+    return None
 
 
 def check_needs(spec: LoopSpec, task: Task) -> None:

@@ -41,8 +41,8 @@ def console_table(summary: dict[str, Any]) -> str:
                           enumerate(columns))  # fmt: skip
         lines += [header, "-" * len(header)]
         for row in members:
-            cells = [f"{row['strategy']} ({_seeds(len(row['seeds']))})", _n(row["labels_used_mean"]),
-                     _pm(row["final_mean"], row["final_std"])]  # fmt: skip
+            name = f"{row['strategy']} ({_seeds(len(row['seeds']))})"
+            cells = [name, _n(row["labels_used_mean"]), _pm(row["final_mean"], row["final_std"])]
             if metric != "macro_f1":
                 cells.append(_pm(row["final_macro_f1_mean"], row["final_macro_f1_std"]))
             if imbalanced:

@@ -63,6 +63,14 @@ def test_a_seed_that_takes_most_of_the_pool_is_pointed_out(tmp_path, capsys):
     assert "of the pool" not in capsys.readouterr().err
 
 
+def test_resume_of_a_folder_without_a_run_says_it_starts_one(tmp_path, capsys):
+    args = [*RUN, "--strategy", "random", "--rounds", "1", "--no-full-baseline", "--resume"]
+    assert main([*args, "--output", str(tmp_path / "new")]) == 0
+    assert "nothing to resume in" in capsys.readouterr().err
+    assert main([*args, "--output", str(tmp_path / "new")]) == 0  # a real resume: no word
+    assert "nothing to resume" not in capsys.readouterr().err
+
+
 def test_resume_extends_a_run_without_repeating_labels(tmp_path):
     args = [*RUN, "--strategy", "entropy", "--output", str(tmp_path), "--no-full-baseline"]
     assert main([*args, "--rounds", "2"]) == 0

@@ -41,6 +41,14 @@ def test_cell_keys_are_stable_and_follow_the_spec():
     assert {c.key for c in parse_config(changed).al_cells()}.isdisjoint({c.key for c in first})
 
 
+def test_a_tab_in_a_parameter_is_shown_escaped_in_labels():
+    raw = base()
+    raw["grid"]["datasets"] = [{"name": "csv", "path": "d.tsv", "sep": "\t", "label_column": "y"}]
+    (dataset,) = parse_config(raw).datasets
+    assert dataset.label == "csv(label_column=y,path=d.tsv,sep='\\t')"
+    assert "\t" not in dataset.label
+
+
 def test_loads_toml(tiny):
     config = load_config(tiny)
     assert config.name == "tiny"

@@ -46,8 +46,11 @@ def run(settings: RunSettings) -> RunOutcome:
         config = parse_config(settings.experiment())
     except ConfigError as exc:
         raise ConfigError(in_cli_words(str(exc))) from None
+    fresh = not (Path(settings.output) / "settings.json").exists()
     output = check_output(settings)
     notes = check_data(config) + advice(settings)
+    if settings.resume and fresh:  # `--resume` in a script may mean "run or continue"
+        notes.append(f"nothing to resume in {output}: starting a new run there")
     for note in notes:
         print(note, file=sys.stderr)
     save_settings(settings, output)

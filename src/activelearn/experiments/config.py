@@ -369,6 +369,9 @@ def _default_label(name: str, params: dict[str, Any]) -> str:
     if not params:
         return name
     shown = {k: v.get("name", v) if isinstance(v, dict) else v for k, v in params.items()}
+    # A tab or newline (sep = "\t") would break the table's heading: show it escaped.
+    shown = {k: repr(v) if isinstance(v, str) and not v.isprintable() else v
+             for k, v in shown.items()}  # fmt: skip
     inside = ",".join(f"{k}={v}" for k, v in sorted(shown.items()))
     return f"{name}({inside})"
 

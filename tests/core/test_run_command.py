@@ -106,6 +106,7 @@ def test_unknown_config_key_names_the_key(tmp_path, capsys):
         (["--dataset", "digits", "--text-column", "x"], "--text-column describe a table file"),
         (["--dataset", "csv"], "needs path (--data)"),
         (["--stop", "bogus"], "--stop: unknown stopping criterion 'bogus'"),
+        (["--learner-param", "C=abc"], "--learner-param: The 'C' parameter of LogisticRegression"),
     ],
 )
 def test_bad_values_are_one_line_errors(tmp_path, capsys, flags, message):

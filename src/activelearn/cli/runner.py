@@ -69,7 +69,8 @@ def run(settings: RunSettings) -> RunOutcome:
         grid = run_grid(config, output, executor, run_dir_of=run_dir_of, threads=settings.threads)
     manifest, results = load_results(output)
     summary = summarize(manifest, results)
-    failed = [f"{f['labels'].get('strategy')}: {f['error']}" for f in summary["failures"]]
+    failed = [f"{f['labels'].get('strategy', 'full data')}: {f['error']}"
+              for f in summary["failures"]]  # fmt: skip
     if not summary["rows"]:  # nothing finished: keep what an earlier run wrote
         table = "no run finished" + "".join(f"\n  failed: {f}" for f in failed)
         return RunOutcome(table, {}, [], [], list(grid.pending), failed or ["no run finished"])
@@ -155,6 +156,13 @@ def check_needs(spec: LoopSpec, task: Task) -> None:
     from activelearn.strategies import make_strategy
 
     learner = task.make_learner(spec.learner, spec.seed)  # also: the data suits the learner
+    # scikit-learn's own parameter check, which its estimators run only at fit
+    validate = getattr(learner, "_validate_params", None)
+    if callable(validate) and hasattr(learner, "_parameter_constraints"):
+        try:
+            validate()
+        except (TypeError, ValueError) as exc:  # sklearn's InvalidParameterError is both
+            raise ConfigError(f"--learner-param: {exc}") from None
     strategy = make_strategy(spec.strategy["name"], **spec.strategy["params"])
     seed = None if spec.initial_method in ("random", "balanced") else spec.initial_method
     needs = strategy.requires | (make_strategy(seed).requires if seed else frozenset())

@@ -188,14 +188,52 @@ class _Method:
         return PseudoLabels(positions[rows], labels, threshold, note)
 
 
+TEACHERS = ("self", "naive_bayes")
+
+
 class SelfTraining(_Method):
-    """The model's own confident predictions become training labels for the next fit."""
+    """The model's own confident predictions become training labels for the next fit.
+
+    With ``teacher="naive_bayes"`` the guesses are the average of the model's probabilities
+    and those of a multinomial naive Bayes fitted on the same labels (for non-negative
+    features such as TF-IDF): a second, generative view of the labels whose errors the
+    model does not share (Nigam et al. 2000; Blum & Mitchell 1998). On IMDB TF-IDF its
+    guesses are less often right than the model's own, yet the refit on them is better
+    (benchmarks/label_efficiency/pseudo_teacher_diag.py)."""
+
+    def __init__(self, *args: Any, teacher: str = "self", **settings: Any) -> None:
+        super().__init__(*args, **settings)
+        if teacher not in TEACHERS:
+            raise ConfigError(f"teacher must be one of {', '.join(TEACHERS)}, got {teacher!r}")
+        self.teacher = teacher
 
     def pseudo_labels(self, loop: Any, round_: int) -> PseudoLabels:
         positions = self._candidates(loop, round_)
         distributions = loop.predict_positions(positions)
-        return self._finish("self-training", positions, distributions,
-                            loop.validation_probabilities, loop)  # fmt: skip
+        validation = loop.validation_probabilities
+        if self.teacher == "naive_bayes":
+            bayes = _naive_bayes(loop)
+            distributions = (distributions + bayes(loop.pool.subset(positions))) / 2
+            validation = (validation + bayes(loop.validation.X)) / 2
+        return self._finish("self-training", positions, distributions, validation, loop)
+
+
+def _naive_bayes(loop: Any) -> Any:
+    """A multinomial naive Bayes fitted on the loop's labeled features; returns a function
+    from inputs to probabilities in the loop's class order."""
+    from sklearn.naive_bayes import MultinomialNB
+
+    from activelearn.metrics import align_columns
+
+    X = loop.pool.subset(loop.pool.labeled_indices)
+    try:
+        model = MultinomialNB(alpha=0.1).fit(X, np.asarray(loop.pool.labels))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"teacher naive_bayes needs non-negative numeric features (such as tfidf): {exc}"
+        ) from None
+    return lambda inputs: align_columns(model.predict_proba(inputs), model.classes_,
+                                        loop.pool.classes)  # fmt: skip
 
 
 class LabelSpreading(_Method):
@@ -259,19 +297,21 @@ def _all_columns(model: Any, n_classes: int) -> np.ndarray:
 @SEMI_SUPERVISION.register("self_training")
 def self_training(
     precision: float = 0.95, max_ratio: float = 1.0, min_threshold: float = 0.6,
-    candidates: int = 20_000, accept: str = "if_better", random_state: int = 0,
+    candidates: int = 20_000, accept: str = "if_better", teacher: str = "self",
+    random_state: int = 0,
 ) -> SelfTraining:  # fmt: skip
     """The model's confident predictions (threshold set on validation), capped per class."""
-    return SelfTraining(precision, max_ratio, min_threshold, candidates, accept, random_state)
+    return SelfTraining(precision, max_ratio, min_threshold, candidates, accept, random_state,
+                        teacher=teacher)  # fmt: skip
 
 
 @SEMI_SUPERVISION.register("self_training_whole_pool")
 def self_training_whole_pool(
     max_ratio: float = 100.0, candidates: int = 1_000_000, accept: str = "if_better",
-    random_state: int = 0,
+    teacher: str = "self", random_state: int = 0,
 ) -> SelfTraining:  # fmt: skip
     """Self-training on the guesses for nearly every unlabeled item: no floor, no cap."""
-    return SelfTraining(0.5, max_ratio, 0.0, candidates, accept, random_state)
+    return SelfTraining(0.5, max_ratio, 0.0, candidates, accept, random_state, teacher=teacher)
 
 
 @SEMI_SUPERVISION.register("label_spreading")

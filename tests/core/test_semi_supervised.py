@@ -260,3 +260,54 @@ def test_the_whole_pool_preset_is_the_table_recipe():
         [r.get(k) for k in keys] for r in histories[1]]
     # nearly every unlabeled item: all those as confident as the least confident validation item
     assert histories[0][-1]["n_pseudo"] > 0.9 * (len(X) - 60)
+
+
+def _counts(n=900, seed=0):
+    """Word counts from two classes' word distributions: features naive Bayes models."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    words = np.where(y[:, None] == 1, rng.dirichlet(np.ones(30)), rng.dirichlet(np.ones(30)))
+    rates = np.stack([rng.dirichlet(np.ones(30) * 0.5) for _ in range(2)])
+    X = np.stack([rng.multinomial(20, 0.7 * rates[c] + 0.3 * words[i]) for i, c in enumerate(y)])
+    return X.astype(float), y
+
+
+def test_a_naive_bayes_teacher_averages_its_guesses_with_the_models():
+    from sklearn.naive_bayes import MultinomialNB
+
+    from activelearn.semi import SEMI_SUPERVISION
+
+    X, y = _counts()
+    pool, val = (X[:600], y[:600]), (X[600:], y[600:])
+    loop = ActiveLearningLoop(
+        Pool(pool[0], hidden_labels=pool[1]), LogisticRegression(), "margin", initial_size=30,
+        batch_size=30, max_rounds=0, validation=val, seed=1,
+    )  # fmt: skip
+    loop.run()
+    loop.validation_probabilities = loop.predict_X(val[0])
+    spec = {"name": "self_training_whole_pool", "params": {"teacher": "naive_bayes"}}
+    pseudo = SEMI_SUPERVISION.make(spec, random_state=0).pseudo_labels(loop, 1)
+    unlabeled = loop.pool.unlabeled_indices
+    bayes = MultinomialNB(alpha=0.1).fit(X[loop.pool.labeled_indices], loop.pool.labels)
+    mixed = (loop.predict_positions(unlabeled) + bayes.predict_proba(X[unlabeled])) / 2
+    kept = np.isin(unlabeled, pseudo.positions)
+    assert kept.mean() > 0.9  # the whole pool, nearly
+    assert (pseudo.labels == mixed[kept].argmax(1)).all()
+    own = SEMI_SUPERVISION.make("self_training_whole_pool", random_state=0).pseudo_labels(loop, 1)
+    both, mine, theirs = np.intersect1d(own.positions, pseudo.positions, return_indices=True)
+    assert len(both) > 400 and (own.labels[mine] != pseudo.labels[theirs]).any()
+
+
+def test_a_naive_bayes_teacher_refuses_negative_features():
+    X, y, Xv, yv, _, _ = _problem()  # standard-normal features: negative values
+    loop = ActiveLearningLoop(
+        Pool(X, hidden_labels=y), LogisticRegression(), "margin", initial_size=20,
+        batch_size=20, max_rounds=1, validation=(Xv, yv),
+        semi_supervised={"name": "self_training", "params": {"teacher": "naive_bayes"}},
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="teacher naive_bayes needs non-negative numeric"):
+        loop.run()
+    with pytest.raises(ConfigError, match="teacher must be one of self, naive_bayes"):
+        ActiveLearningLoop(Pool(X, hidden_labels=y), LogisticRegression(), "margin",
+                           validation=(Xv, yv),
+                           semi_supervised={"name": "self_training", "params": {"teacher": "x"}})

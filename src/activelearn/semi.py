@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from activelearn.errors import ConfigError
 from activelearn.learners.base import can_embed, fit
@@ -207,6 +208,11 @@ class SelfTraining(_Method):
             raise ConfigError(f"teacher must be one of {', '.join(TEACHERS)}, got {teacher!r}")
         self.teacher = teacher
 
+    def check_features(self, X: Any) -> None:
+        """Refuse, before any round, pool features the naive Bayes teacher cannot read."""
+        if self.teacher == "naive_bayes":
+            _check_counts(X)
+
     def pseudo_labels(self, loop: Any, round_: int) -> PseudoLabels:
         positions = self._candidates(loop, round_)
         distributions = loop.predict_positions(positions)
@@ -218,6 +224,15 @@ class SelfTraining(_Method):
         return self._finish("self-training", positions, distributions, validation, loop)
 
 
+def _check_counts(X: Any) -> None:
+    values = X.data if sp.issparse(X) else np.asarray(X)
+    if values.dtype.kind not in "biuf" or (values.size and values.min() < 0):
+        raise ConfigError(
+            "teacher naive_bayes needs non-negative numeric features, such as tfidf or "
+            "pixels, not raw items or embeddings with negative values"
+        )
+
+
 def _naive_bayes(loop: Any) -> Any:
     """A multinomial naive Bayes fitted on the loop's labeled features; returns a function
     from inputs to probabilities in the loop's class order."""
@@ -226,12 +241,8 @@ def _naive_bayes(loop: Any) -> Any:
     from activelearn.metrics import align_columns
 
     X = loop.pool.subset(loop.pool.labeled_indices)
-    try:
-        model = MultinomialNB(alpha=0.1).fit(X, np.asarray(loop.pool.labels))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"teacher naive_bayes needs non-negative numeric features (such as tfidf): {exc}"
-        ) from None
+    _check_counts(X)
+    model = MultinomialNB(alpha=0.1).fit(X, np.asarray(loop.pool.labels))
     return lambda inputs: align_columns(model.predict_proba(inputs), model.classes_,
                                         loop.pool.classes)  # fmt: skip
 

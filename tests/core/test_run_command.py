@@ -107,6 +107,10 @@ def test_unknown_config_key_names_the_key(tmp_path, capsys):
         (["--dataset", "csv"], "needs path (--data)"),
         (["--stop", "bogus"], "--stop: unknown stopping criterion 'bogus'"),
         (["--learner-param", "C=abc"], "--learner-param: The 'C' parameter of LogisticRegression"),
+        (  # the synthetic features are standard normal: naive Bayes cannot read them
+            ["--semi-supervised", "self_training:teacher=naive_bayes"],
+            "--semi-supervised self_training: teacher naive_bayes needs non-negative numeric",
+        ),
     ],
 )
 def test_bad_values_are_one_line_errors(tmp_path, capsys, flags, message):
@@ -173,3 +177,15 @@ def test_the_console_shows_what_changes_the_reading_first(tmp_path, capsys):
     semi = [i for i, w in enumerate(warnings) if "trained on pseudo-labels in" in w]
     noise = [i for i, w in enumerate(warnings) if "within test-set noise" in w]
     assert semi and noise and max(semi) < min(noise)
+
+
+def test_a_naive_bayes_teacher_runs_from_the_command_line_on_counts(tmp_path, capsys):
+    args = ["run", "--dataset", "digits", "--features", "none", "--strategy", "margin", "random",
+            "--initial-size", "50", "--batch-size", "50", "--rounds", "2", "--no-full-baseline",
+            "--semi-supervised", "self_training_whole_pool:teacher=naive_bayes",
+            "--output", str(tmp_path)]  # fmt: skip
+    assert main(args) == 0
+    (path,) = tmp_path.glob("margin+*/seed_0/history.json")
+    history = json.loads(path.read_text())
+    assert all(r["n_pseudo"] > 0 for r in history)
+    assert "trained on pseudo-labels in" in capsys.readouterr().out

@@ -147,3 +147,12 @@ def test_coverage_names_classes_missing_from_held_out_and_never_predicted():
     loop = SimpleNamespace(validation_probabilities=np.array([[0.9, 0.1, 0], [0.2, 0.7, 0.1]]))
     assert _coverage(loop, ["a", "c"], classes) == {
         "heldout_missing": ["b"], "never_predicted": ["c"]}  # fmt: skip
+
+
+def test_a_naive_bayes_teacher_trains_in_the_app_on_tfidf_and_is_refused_on_raw_texts(tmp_path):
+    teacher = {"name": "self_training_whole_pool", "params": {"teacher": "naive_bayes"}}
+    with pytest.raises(ConfigError, match="naive Bayes teacher reads counts: use --features"):
+        choose("text", semi_supervised=teacher)  # tfidf_logreg reads the raw texts
+    _, _, _, version = _trained(tmp_path, n=240, labels=160, features="tfidf",
+                                learner="logistic_regression", semi_supervised=teacher)  # fmt: skip
+    assert version["metrics"]["n_pseudo"] > 40

@@ -174,6 +174,12 @@ def check_needs(spec: LoopSpec, task: Task) -> None:
         method = SEMI_SUPERVISION.make(spec.semi_supervised, random_state=spec.seed)
         flag = f"--semi-supervised {spec.semi_supervised['name']}"
         _check_requires(flag, method.requires, spec, task, learner)
+        check = getattr(method, "check_features", None)
+        if check is not None:
+            try:
+                check(task.splits.pool.X)
+            except ConfigError as exc:
+                raise ConfigError(f"{flag}: {exc}") from None
     if spec.oracle == "file" and task.info.get("n_unlabeled") == 0:
         raise ConfigError(
             "every row has a label, so there is nothing for people to label: drop --oracle file "

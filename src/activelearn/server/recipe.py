@@ -159,6 +159,9 @@ def _check_semi_supervision(recipe: Recipe, heldout: bool) -> None:
     except ConfigError as exc:
         raise ConfigError(f"semi-supervision: {exc}") from None
     reasons = _reasons(method.requires, recipe, heldout)
+    features = recipe.features["name"] if recipe.features else None
+    if getattr(method, "teacher", "self") == "naive_bayes" and features not in ("tfidf", "pixels"):
+        reasons = "its naive Bayes teacher reads counts: use --features tfidf (texts) or pixels"
     if reasons:
         raise ConfigError(f"--semi-supervised {recipe.semi_supervised['name']}: {reasons}")
 

@@ -1,7 +1,7 @@
 """Semi-supervised rounds: fit on the labels people gave plus confident guesses on the rest.
 
 After a round's supervised fit, a method proposes *pseudo-labels* for
-unlabeled pool items and the loop refits on both. Two methods, composable
+unlabeled pool items and the loop refits on both. Three methods, composable
 with every strategy (the strategy still chooses what people label):
 
 * ``self_training``: the model's own most confident predictions
@@ -11,10 +11,13 @@ with every strategy (the strategy still chooses what people label):
   least confident validation item). The best recipe measured on IMDB TF-IDF
   (+1.7 points for ``auto`` at 2,000 labels, nothing for random) and within
   noise on pretrained features (benchmarks/label_efficiency/TABLE.md).
+  With ``teacher="naive_bayes"`` both self-training methods average their
+  guesses with a naive Bayes' on the same labels: on IMDB TF-IDF, 99.1% of
+  the full-data model at 2,000 labels.
 * ``label_spreading``: labels spread over a k-nearest-neighbour graph of
   embeddings (Zhou et al. 2004), for dense features or learners that embed.
 
-Both choose their confidence threshold on the *validation* set: the lowest
+All three choose their confidence threshold on the *validation* set: the lowest
 threshold at which the validation items the method is that sure about are
 right at least ``precision`` of the time (never below ``min_threshold``),
 so the test set never shapes them. A per-class cap keeps one class from

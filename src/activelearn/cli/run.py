@@ -307,7 +307,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--semi-supervised", nargs="+", metavar="NAME[:KEY=VALUE,...]",
         help=f"also train on pseudo-labels: {', '.join(SEMI_SUPERVISION.names())} "
         "(thresholds set on the validation set; a refit that does not beat the plain fit there "
-        "is not kept, unless :accept=always); several, e.g. none self_training, compare them",
+        "is not kept, unless :accept=always; :teacher=naive_bayes averages in a naive Bayes' "
+        "guesses, for tfidf or pixels); several, e.g. none self_training, compare them",
     )  # fmt: skip
     loop.add_argument("--seeds", type=int, nargs="+", help="random seeds (default 0)")
     loop.add_argument(

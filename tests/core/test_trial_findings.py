@@ -176,6 +176,19 @@ def test_no_stray_quote_in_a_parameter_message(tmp_path, capsys):
     assert "has no parameter path (--data);" in capsys.readouterr().err
 
 
+def test_data_names_a_table_file_without_dataset_csv(tmp_path):
+    path = write(tmp_path / "d.csv", texts())
+    flags = ["--data", str(path), "--text-column", "text", "--label-column", "label",
+             "--initial-size", "20", "--batch-size", "20", "--rounds", "1"]  # fmt: skip
+    assert main(["run", *flags, "--output", str(tmp_path / "o")]) == 0
+    assert json.loads((tmp_path / "o" / "settings.json").read_text())["dataset"] == "csv"
+    config = tmp_path / "run.toml"  # a TOML file's `data` too
+    config.write_text(f'data = "{path}"\ntext_column = "text"\nlabel_column = "label"\n'
+                      "initial_size = 20\nbatch_size = 20\nrounds = 1\n")  # fmt: skip
+    assert main(["run", "--config", str(config), "--output", str(tmp_path / "o2")]) == 0
+    assert main(["run", "--dataset", "digits", *flags[:2], "--output", str(tmp_path / "o3")]) == 2
+
+
 def test_a_run_config_may_name_table_keys_as_the_flags_do(tmp_path):
     path = write(tmp_path / "d.tsv", texts(), sep="\t", header="label\ttext")
     config = tmp_path / "run.toml"

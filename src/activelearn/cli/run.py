@@ -109,6 +109,7 @@ class RunSettings:
             table["header"] = not table.pop("no_header")
         if table:
             data["dataset_params"] = {**data.get("dataset_params", {}), **table}
+            data.setdefault("dataset", "csv")  # `data = "x.csv"` names a table file
         known = sorted(f.name for f in fields(cls))
         unknown = sorted(set(data) - set(known))
         if unknown:
@@ -379,6 +380,8 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
     table["classes"] = args.classes.split(",") if args.classes else None
     table["feature_columns"] = args.feature_columns.split(",") if args.feature_columns else None
     given = {k: v for k, v in table.items() if v is not None}
+    if "path" in given and args.dataset is None and base.dataset == RunSettings.dataset:
+        data["dataset"] = "csv"  # --data names a table file: no --dataset csv needed
     table_only = sorted(set(given) - {"path"})
     if table_only and data["dataset"] != "csv":
         flags = ", ".join(f"--{k.replace('_', '-')}" for k in table_only)

@@ -136,7 +136,7 @@ def capped_by_class(
 
 
 class _Method:
-    """Shared settings and the part both methods do alike.
+    """Shared settings and the part every method does alike.
 
     ``requires`` names what a run must provide, in the strategies' words, so the CLI and the
     app check a method's needs as they check a strategy's."""

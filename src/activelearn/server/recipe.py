@@ -161,7 +161,8 @@ def _check_semi_supervision(recipe: Recipe, heldout: bool) -> None:
     reasons = _reasons(method.requires, recipe, heldout)
     features = recipe.features["name"] if recipe.features else None
     if getattr(method, "teacher", "self") == "naive_bayes" and features not in ("tfidf", "pixels"):
-        reasons = "its naive Bayes teacher reads counts: use --features tfidf (texts) or pixels"
+        counts = "its naive Bayes teacher reads counts: use --features tfidf (texts) or pixels"
+        reasons = f"{reasons}; {counts}" if reasons else counts
     if reasons:
         raise ConfigError(f"--semi-supervised {recipe.semi_supervised['name']}: {reasons}")
 

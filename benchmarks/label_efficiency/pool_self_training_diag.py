@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
+from imdb_margin import fit, margin_labels
+from imdb_margin import scores as _scores
 
 from activelearn.catalog import load_task
 
@@ -29,21 +30,11 @@ y = pool.labels
 rng = np.random.default_rng(0)
 
 
-def fit(X, labels, weights=None, C=1.0):
-    model = LogisticRegression(max_iter=3000, class_weight="balanced", C=C)
-    return model.fit(X, labels, sample_weight=weights)
-
-
 def scores(model) -> str:
-    return f"val {model.score(val.X, val.labels):.4f} test {model.score(test.X, test.labels):.4f}"
+    return _scores(model, val, test)
 
 
-labeled = rng.choice(len(y), 100, replace=False)
-while len(labeled) < 2000:
-    p = fit(pool.X[labeled], y[labeled]).predict_proba(pool.X)
-    margin = np.abs(p[:, 1] - p[:, 0])
-    margin[labeled] = np.inf
-    labeled = np.concatenate([labeled, np.argsort(margin, kind="stable")[:100]])
+labeled = margin_labels(pool, rng)
 rest = np.setdiff1d(np.arange(len(y)), labeled)
 XL, XR = pool.X[labeled], pool.X[rest]
 

@@ -20,32 +20,16 @@ import sys
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
+from imdb_margin import fit, margin_labels, scores
 
 from activelearn.catalog import load_task
-
-
-def fit(X, labels, weights=None, C=1.0):
-    model = LogisticRegression(max_iter=3000, class_weight="balanced", C=C)
-    return model.fit(X, labels, sample_weight=weights)
-
-
-def scores(model, val, test) -> str:
-    return f"val {model.score(val.X, val.labels):.4f} test {model.score(test.X, test.labels):.4f}"
-
 
 for seed in [int(s) for s in sys.argv[1:]] or [0, 1, 2]:
     splits = load_task("imdb", seed=seed, features="tfidf").splits
     pool, val, test = splits.pool, splits.validation, splits.test
     y = pool.labels
 
-    rng = np.random.default_rng(seed)
-    labeled = rng.choice(len(y), 100, replace=False)
-    while len(labeled) < 2000:
-        p = fit(pool.X[labeled], y[labeled]).predict_proba(pool.X)
-        margin = np.abs(p[:, 1] - p[:, 0])
-        margin[labeled] = np.inf
-        labeled = np.concatenate([labeled, np.argsort(margin, kind="stable")[:100]])
+    labeled = margin_labels(pool, np.random.default_rng(seed))
     rest = np.setdiff1d(np.arange(len(y)), labeled)
     plain = fit(pool.X[labeled], y[labeled])
     guesses = plain.classes_[plain.predict_proba(pool.X[rest]).argmax(1)]

@@ -125,7 +125,7 @@ def test_linear_learners_weight_classes_unless_told_not_to(tmp_path):
     dataset = {"name": "csv", "path": str(path), "label_column": "label", "text_column": "text"}
     task = load_task(dataset)
     assert task.make_learner("logistic_regression").class_weight == "balanced"
-    from activelearn.cli.run import RunSettings
+    from activelearn.cli.run_settings import RunSettings
 
     settings = RunSettings(
         dataset="csv",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from activelearn.cli.run import RunSettings
+from activelearn.cli.run_settings import RunSettings
 from activelearn.cli.runner import run
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from activelearn.cli.run import RunSettings, check_output, in_cli_words, save_settings
+from activelearn.cli.run import in_cli_words
+from activelearn.cli.run_settings import RunSettings, check_output, save_settings
 from activelearn.errors import ConfigError
 from activelearn.experiments.analysis import summarize
 from activelearn.experiments.config import Cell, ExperimentConfig, parse_config

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from activelearn.data.pool import Pool
+from activelearn.data.spreadsheet import inert, literal
 from activelearn.errors import DataError
 
 
@@ -45,7 +46,9 @@ class FileOracle:
     The first call for a batch writes ``<directory>/batch_<n>.<fmt>`` with the
     columns ``id``, ``text`` and an empty ``label``; people fill in ``label``
     (partially is fine) and the run is resumed. Answers are matched by id,
-    so rows may be reordered or removed.
+    so rows may be reordered or removed. People open the CSV in spreadsheets,
+    so a cell a spreadsheet would run as a formula is written with a leading
+    ``'`` (:mod:`activelearn.data.spreadsheet`) and read back without it.
     """
 
     hint = "fill in the `label` column of {path} and run again with --resume"
@@ -89,7 +92,7 @@ def export_batch(path: Path, ids: Sequence[Any], raw: Sequence[Any]) -> None:
         if path.suffix == ".csv":
             writer = csv.DictWriter(handle, fieldnames=["id", "text", "label"])
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({key: inert(value) for key, value in row.items()} for row in rows)
         else:
             handle.writelines(json.dumps(row) + "\n" for row in rows)
     tmp.replace(path)
@@ -99,7 +102,7 @@ def read_answers(path: Path) -> dict[str, Any]:
     """Labels by id from a labeled batch file; blank labels count as unanswered."""
     with path.open(newline="", encoding="utf-8") as handle:
         if path.suffix == ".csv":
-            rows = list(csv.DictReader(handle))
+            rows = [{k: literal(v) for k, v in row.items()} for row in csv.DictReader(handle)]
         else:
             rows = [json.loads(line) for line in handle if line.strip()]
     if rows and ("id" not in rows[0] or "label" not in rows[0]):

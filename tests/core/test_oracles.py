@@ -31,3 +31,24 @@ def test_file_oracle_exports_then_reads_partial_answers(tmp_path):
         writer.writerows(rows)
     assert oracle.label(ids, ["good", "bad"]) == [None, "neg"]
     assert "batch_r1.csv" in oracle.pending_hint()
+
+
+def test_file_oracle_batch_csv_runs_no_formula_and_reads_its_ids_back(tmp_path):
+    """A text or id a spreadsheet would run is written inert, and answers still match."""
+    oracle = FileOracle(tmp_path)
+    ids = np.array(["@r1", "-5", "r3"])
+    texts = ['=HYPERLINK("http://evil.example","click")', "+1 great", "-3"]
+    assert oracle.label(ids, texts) == [None, None, None]
+    path = tmp_path / "batch__r1.csv"
+    rows = list(csv.DictReader(path.open()))
+    assert [r["id"] for r in rows] == ["'@r1", "-5", "r3"]  # -5 is a number: left as it is
+    assert [r["text"] for r in rows] == [
+        "'=HYPERLINK(\"http://evil.example\",\"click\")", "'+1 great", "-3",
+    ]  # fmt: skip
+    for row, label in zip(rows, ["pos", "=neg", ""], strict=True):
+        row["label"] = label if label != "=neg" else "'=neg"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "text", "label"])
+        writer.writeheader()
+        writer.writerows(rows)
+    assert oracle.label(ids, texts) == ["pos", "=neg", None]

@@ -10,12 +10,10 @@ two answers conflict. ``id`` and ``label`` are the columns the loop's
 :class:`~activelearn.oracles.FileOracle` reads, so an export can answer a
 file-oracle batch directly.
 
-CSV is what people open in spreadsheets, which run a cell starting with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula: a review
-or a note can then fetch URLs or run commands on the reader's machine (CSV
-injection). In CSV such cells are written with a leading ``'`` (OWASP's
-advice), except plain numbers such as ``-1``; JSON Lines and Parquet keep
-every value as it is, so machine round trips should use them.
+CSV is what people open in spreadsheets, so a cell a spreadsheet would run
+as a formula is written with a leading ``'``
+(:mod:`activelearn.data.spreadsheet`); JSON Lines and Parquet keep every
+value as it is, so machine round trips should use them.
 
 ``label-studio`` writes Label Studio tasks with one annotation per raw answer
 (see :mod:`.labelstudio`); ``.json`` files get it by default.
@@ -27,10 +25,10 @@ import csv
 import datetime as dt
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
+from activelearn.data.spreadsheet import inert
 from activelearn.errors import ConfigError
 from activelearn.store.labelstudio import to_tasks
 from activelearn.store.store import Store
@@ -42,8 +40,6 @@ COLUMNS = [
 FORMATS = ("csv", "jsonl", "parquet", "label-studio")
 EXTENSIONS = {"json": "label-studio"}  # extensions that name a format other than their own
 SUFFIXES = {"label-studio": "json"}  # the file extension of each format (default: its name)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def export_labels(store: Store, project_id: int, path: str | Path, fmt: str | None = None) -> int:
@@ -67,7 +63,7 @@ def export_labels(store: Store, project_id: int, path: str | Path, fmt: str | No
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
+            writer.writerows({key: inert(value) for key, value in row.items()} for row in rows)
     elif fmt == "jsonl":
         with tmp.open("w", encoding="utf-8") as handle:
             handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
@@ -83,13 +79,6 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     out["meta"] = None if row["meta"] is None else json.dumps(row["meta"], ensure_ascii=False)
     out["answers"] = json.dumps(row["answers"], ensure_ascii=False)
     return out
-
-
-def _inert(value: Any) -> Any:
-    """A CSV cell a spreadsheet shows as text instead of running it as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
 
 
 def _write_parquet(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -1,0 +1,32 @@
+"""CSV cells that a spreadsheet shows as text instead of running them as formulas.
+
+Spreadsheets run a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return as a formula: a review or a note can then fetch URLs or run
+commands on the reader's machine (CSV injection). Every CSV this project
+writes for people (label exports, file-oracle batches) writes such cells
+with a leading ``'`` (OWASP's advice), except plain numbers such as ``-1``;
+:func:`literal` undoes it where a CSV is read back, so ids still match.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def inert(value: Any) -> Any:
+    """``value`` as a CSV cell no spreadsheet runs."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def literal(value: Any) -> Any:
+    """The value :func:`inert` was given (a spreadsheet that saved the file may have
+    dropped the ``'`` already: then the value is returned as it is)."""
+    if isinstance(value, str) and value.startswith("'") and inert(value[1:]) != value[1:]:
+        return value[1:]
+    return value

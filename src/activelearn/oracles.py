@@ -44,11 +44,12 @@ class FileOracle:
     """Hands a batch to people as a CSV or JSONL file and reads their answers back.
 
     The first call for a batch writes ``<directory>/batch_<n>.<fmt>`` with the
-    columns ``id``, ``text`` and an empty ``label``; people fill in ``label``
-    (partially is fine) and the run is resumed. Answers are matched by id,
-    so rows may be reordered or removed. People open the CSV in spreadsheets,
-    so a cell a spreadsheet would run as a formula is written with a leading
-    ``'`` (:mod:`activelearn.data.spreadsheet`) and read back without it.
+    columns ``id``, ``text`` (a table's own columns for its rows) and an empty
+    ``label``; people fill in ``label`` (partially is fine) and the run is
+    resumed. Answers are matched by id, so rows may be reordered or removed.
+    People open the CSV in spreadsheets, so a cell a spreadsheet would run as
+    a formula is written with a leading ``'`` (:mod:`activelearn.data.spreadsheet`)
+    and read back without it.
     """
 
     hint = "fill in the `label` column of {path} and run again with --resume"
@@ -83,14 +84,18 @@ class FileOracle:
 
 
 def export_batch(path: Path, ids: Sequence[Any], raw: Sequence[Any]) -> None:
-    """Write a batch for labeling: ``id``, ``text`` and an empty ``label`` per item."""
+    """Write a batch for labeling: ``id``, the item and an empty ``label`` per item.
+
+    A text (or image path) is one ``text`` column; a table's row (a dict) is its
+    columns, as the file named them."""
     rows = [
-        {"id": str(key), "text": str(item), "label": ""} for key, item in zip(ids, raw, strict=True)
+        {"id": str(key), **(item if isinstance(item, dict) else {"text": str(item)}), "label": ""}
+        for key, item in zip(ids, raw, strict=True)
     ]
     tmp = path.with_suffix(path.suffix + ".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
         if path.suffix == ".csv":
-            writer = csv.DictWriter(handle, fieldnames=["id", "text", "label"])
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["id", "label"])
             writer.writeheader()
             writer.writerows({key: inert(value) for key, value in row.items()} for row in rows)
         else:

@@ -121,9 +121,9 @@ def test_people_get_one_run_and_a_clear_word_on_what_there_is_to_label(tmp_path,
             "--test-size", "0", "--budget", "30"]  # fmt: skip
     assert run(args, tmp_path / "o") == EXIT_LABELS_PENDING
     assert [p.name for p in (tmp_path / "o").iterdir() if p.is_dir() and p.name != "cells"] == [
-        "margin"
-    ]  # one run's batches, not margin and random both
-    batch = next((tmp_path / "o" / "margin" / "seed_0" / "batches").glob("*.csv"))
+        "auto"
+    ]  # one run's batches by the default strategy, not auto and random both
+    batch = next((tmp_path / "o" / "auto" / "seed_0" / "batches").glob("*.csv"))
     lines = batch.read_text().splitlines()
     batch.write_text("\n".join([lines[0], *(f"{line}Awfull" for line in lines[1:])]) + "\n")
     assert run([*args, "--resume"], tmp_path / "o") == 1  # that run failed, and says where

@@ -24,6 +24,7 @@ import json
 import re
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from activelearn.cli.run_settings import DEFAULT_ROUNDS, TABLE_FLAGS, RunSettings
@@ -71,6 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the file has no header line: columns are named 1, 2, 3, ...",
     )
     data.add_argument("--encoding", help="text encoding of the file (default utf-8)")
+    data.add_argument(
+        "--decimal", choices=[".", ","], help="the numbers' decimal mark (default .; , for 12,5)"
+    )
     data.add_argument("--validation-size", type=_size, help="share (0.1) or count; default 0.1")
     data.add_argument(
         "--test-size",
@@ -105,7 +109,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--strategy",
         nargs="+",
         dest="strategies",
-        help="one or more strategies (default: auto random); see `activelearn strategies`",
+        help="one or more strategies (default: auto random; auto alone with --oracle file); "
+        "see `activelearn strategies`",
     )
     loop.add_argument(
         "--strategy-param",
@@ -170,7 +175,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="skip the full-data reference model",
     )
     out.add_argument("--output", help="output directory (default runs/latest)")
-    out.add_argument("--resume", action="store_true", default=None, help="continue a run")
+    out.add_argument(
+        "--resume",
+        action="store_true",
+        default=None,
+        help="continue the run in --output with the settings it was started with (flags "
+        "given now may extend it: --budget, --rounds, --target, --stop)",
+    )
     out.add_argument("--workers", type=int, help="runs in parallel (default: one per core)")
     out.add_argument("--executor", choices=("local", "ray"), help="where the runs go "
                      "(default: local processes; ray: see docs/scale.md)")  # fmt: skip
@@ -206,15 +217,20 @@ def _size(text: str) -> float | int:
 
 
 def settings_from_args(args: argparse.Namespace) -> RunSettings:
-    base = RunSettings.from_toml(args.config) if args.config else RunSettings()
+    saved = Path(args.output or RunSettings.output) / "settings.json"
+    resumed = bool(args.resume and not args.config and saved.is_file())
+    if resumed:  # `--output DIR --resume`: the run's own settings, not every flag retyped
+        base = RunSettings.from_dict(json.loads(saved.read_text()), source=str(saved))
+    else:
+        base = RunSettings.from_toml(args.config) if args.config else RunSettings()
     names = ("dataset", "features", "learner", "class_weight", "strategies", "initial_size",
              "initial_method", "batch_size", "rounds", "budget", "target", "metric",
              "target_split", "seeds", "oracle", "validation_size", "test_size", "split_seed",
              "full_baseline", "output", "resume", "workers", "executor", "address",
              "threads")  # fmt: skip
     data = {**asdict(base), **{n: getattr(args, n) for n in names if getattr(args, n) is not None}}
-    if data["oracle"] == "file" and args.strategies is None and not args.config:
-        data["strategies"] = ["margin"]  # people label one run's batches, not a comparison
+    if data["oracle"] == "file" and args.strategies is None and not (args.config or resumed):
+        data["strategies"] = ["auto"]  # people label one run's batches, not a comparison
     if data["features"] == "none":
         data["features"] = None
     params = dict(base.dataset_params)

@@ -21,7 +21,7 @@ except ModuleNotFoundError:  # Python 3.10
 TABLE_FLAGS = {
     "data": "path", "test_data": "test_path", "validation_data": "validation_path",
     "text_column": "text_column", "label_column": "label_column", "id_column": "id_column",
-    "format": "format", "sep": "sep", "encoding": "encoding",
+    "format": "format", "sep": "sep", "encoding": "encoding", "decimal": "decimal",
 }  # fmt: skip
 TABLE_KEYS = {*TABLE_FLAGS, "feature_columns", "classes", "no_header", "header"}
 # Flags whose settings key is another word: a TOML file may use either.

@@ -124,6 +124,7 @@ def check_data(config: ExperimentConfig) -> list[str]:
         )  # fmt: skip
         for spec in specs.values():  # every strategy x semi-supervision x learner of the grid
             check_needs(spec, task)
+            _check_budget(spec, task)
         seed_share = _seed_share(first, len(task.splits.pool))
         if i == 0:
             from activelearn.data.tabular import RowReport
@@ -133,6 +134,22 @@ def check_data(config: ExperimentConfig) -> list[str]:
                 notes.append(f"features: {task.info['features']}")
             notes += [seed_share] if seed_share else []
     return notes
+
+
+def _check_budget(spec: LoopSpec, task: Task) -> None:
+    """With people as the oracle, the labels the file gives count against the budget: a
+    budget they already spend would stop the run after the seed (a trial labeled 10 items of
+    a --budget 25 run whose file gave 107)."""
+    budget = spec.max_labels
+    if spec.oracle == "simulated" or budget is None:
+        return
+    given = int(task.splits.pool.labeled_mask.sum())
+    if given and (given >= budget or given + spec.initial_size > budget):
+        raise ConfigError(
+            f"--budget {budget} counts every label, and the pool already has {given} from the "
+            f"file (+ a seed of {spec.initial_size}): give a --budget of "
+            f"{given + max(spec.initial_size, 1)} or more to leave people something to label"
+        )
 
 
 def _seed_share(spec: LoopSpec, pool: int) -> str | None:

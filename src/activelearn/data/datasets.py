@@ -229,6 +229,7 @@ def table(
     sep: str | None = None,
     header: bool = True,
     encoding: str = "utf-8",
+    decimal: str = ".",
     test_path: str | None = None,
     validation_path: str | None = None,
     labeled_only: bool = True,
@@ -244,7 +245,7 @@ def table(
     options = dict(
         text_column=text_column, label_column=label_column, id_column=id_column,
         feature_columns=feature_columns, format=format, sep=sep, header=header,
-        encoding=encoding,
+        encoding=encoding, decimal=decimal,
     )  # fmt: skip
     data = load_table(path, classes=classes, require_labels=labeled_only, **options)
     held_out = {}

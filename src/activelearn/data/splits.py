@@ -15,6 +15,8 @@ import numpy as np
 from activelearn.data.pool import Pool
 from activelearn.errors import ConfigError, DataError
 
+_SHOWN = 5  # classes named in a message
+
 
 def _count(size: float, n: int, what: str) -> int:
     """An item count from a fraction of ``n`` or from a count."""
@@ -68,11 +70,18 @@ def stratified_split(
     too_few = [
         (c, k) for c, k in zip(classes.tolist(), per_class.tolist(), strict=True) if k < n_parts
     ]
-    if too_few:
-        listed = ", ".join(f"{c!r} ({k} items)" for c, k in too_few)
+    if too_few and len(classes) > n / 2:  # a number per item, not a class per label
         raise DataError(
-            f"cannot stratify into {n_parts} parts: classes {listed} have fewer items than parts; "
-            "collect more items of those classes, merge or drop them, or ask for fewer parts"
+            f"cannot stratify: the labels take {len(classes)} distinct values for {n} items, "
+            "so they look like a numeric feature, not classes: check the label column "
+            "(--label-column)"
+        )
+    if too_few:
+        listed = ", ".join(f"{c!r} ({k} items)" for c, k in too_few[:_SHOWN])
+        more = f" and {len(too_few) - _SHOWN} more" if len(too_few) > _SHOWN else ""
+        raise DataError(
+            f"cannot stratify into {n_parts} parts: classes {listed}{more} have fewer items than "
+            "parts; collect more items of those classes, merge or drop them, or ask for fewer parts"
         )
     members = [rng.permutation(np.flatnonzero(inverse == c)) for c in range(len(classes))]
     remaining = per_class.copy()

@@ -46,6 +46,7 @@ def load_table(
     sep: str | None = None,
     header: bool = True,
     encoding: str = "utf-8",
+    decimal: str = ".",
 ) -> Dataset:
     """A :class:`Dataset` from a table file; ``dataset.report`` says what became of each row.
 
@@ -54,8 +55,11 @@ def load_table(
     kept unlabeled (they are what people label) unless ``require_labels``,
     which skips and reports them (a simulated oracle needs the truth).
     ``classes`` declares the allowed labels, matched by their text (``"1"``
-    matches ``1``); without it they are the sorted labels present.
+    matches ``1``); without it they are the sorted labels present. ``decimal``
+    is the numbers' decimal mark (``","`` for ``12,5``).
     """
+    if decimal not in (".", ","):
+        raise ConfigError(f"the decimal mark (--decimal) must be '.' or ',', got {decimal!r}")
     table = read_table(path, format=format, sep=sep, header=header, encoding=encoding)
     name = table.report.source
     for column in (text_column, label_column, id_column, *(feature_columns or [])):
@@ -77,7 +81,7 @@ def load_table(
         )
         if not features:
             raise DataError(f"{name} has no feature columns: name a text column or feature columns")
-        X_rows = _numeric_rows(table, features, keep)
+        X_rows = _numeric_rows(table, features, keep, decimal)
     raw_labels = (
         table.column(label_column) if label_column is not None else [None] * len(table.rows)
     )
@@ -124,23 +128,56 @@ def load_table(
         if ids_raw is not None
         else table_numbers[keep]
     )
-    X = [str(X_column[i]) for i in positions] if text_column is not None else X_rows[keep]
-    return Dataset(X, labels, ids, np.asarray(classes), report=table.report)
+    if text_column is not None:
+        X = [str(X_column[i]) for i in positions]
+        return Dataset(X, labels, ids, np.asarray(classes), report=table.report)
+    X = X_rows[keep]
+    raw = TableRows(X, features)
+    return Dataset(X, labels, ids, np.asarray(classes), raw=raw, report=table.report)
 
 
-def _numeric_rows(table: Table, columns: list[str], keep: np.ndarray) -> np.ndarray:
+class TableRows:
+    """What a person reads of a numeric table's rows: each row as ``{column: value}``.
+
+    The learner gets the numbers (standardised by default); a file-oracle batch
+    gets these, one column each, named as in the file (a trial was handed each
+    row as one cell holding a numpy array). Values are float32's shortest
+    form, so ``12.64`` reads ``12.64``; the array is the features' own, not a copy.
+    """
+
+    def __init__(self, values: np.ndarray, columns: Sequence[str]) -> None:
+        self.values, self.columns = values, list(columns)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, i: int) -> dict[str, str]:
+        return {c: str(v) for c, v in zip(self.columns, self.values[i], strict=True)}
+
+    def select(self, indices: np.ndarray) -> TableRows:
+        return TableRows(self.values[indices], self.columns)
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+([eE][+-]?\d+)?")
+
+
+def _numeric_rows(table: Table, columns: list[str], keep: np.ndarray, decimal: str) -> np.ndarray:
     """Float32 features; a row with a blank or non-numeric value is skipped and reported."""
     indices = [table.index(c) for c in columns]
     out = np.zeros((len(table.rows), len(columns)), dtype=np.float32)
     textual = defaultdict(int)
+    commas = defaultdict(int)  # values that read as numbers written with a decimal comma
     for i, row in enumerate(table.rows):
         for k, (j, column) in enumerate(zip(indices, columns, strict=True)):
             value = row[j]
+            if decimal == "," and isinstance(value, str):
+                value = value.replace(",", ".")
             try:
                 out[i, k] = float(value)
             except (TypeError, ValueError):
                 if value is not None:
                     textual[column] += 1
+                    commas[column] += bool(_DECIMAL_COMMA.fullmatch(str(value).strip()))
                 reason = (
                     f"blank value in {column!r}" if value is None else f"non-numeric {column!r}"
                 )
@@ -148,11 +185,18 @@ def _numeric_rows(table: Table, columns: list[str], keep: np.ndarray) -> np.ndar
                 keep[i] = False
                 break
     mostly_text = [c for c, n in textual.items() if n > len(table.rows) / 2]
-    if mostly_text:
+    if mostly_text and commas[mostly_text[0]] > textual[mostly_text[0]] / 2:
         raise DataError(
-            f"{table.report.source}: column {mostly_text[0]!r} holds text, not numbers: name it "
-            f"as the text column (--text-column {mostly_text[0]}) and choose text features "
-            "(--features tfidf or minilm), or name the numeric columns (--feature-columns a,b)"
+            f"{table.report.source}: column {mostly_text[0]!r} holds numbers with a decimal comma "
+            "(such as 12,5): add --decimal ,"
+        )
+    if mostly_text:
+        c = mostly_text[0]
+        raise DataError(
+            f"{table.report.source}: column {c!r} holds text, not numbers: name what it is "
+            f"(the labels: --label-column {c}; ids: --id-column {c}; the items' text: "
+            f"--text-column {c} and --features tfidf or minilm), or name the numeric columns "
+            "(--feature-columns a,b)"
         )
     return out
 

@@ -1,0 +1,115 @@
+"""What a new user's trial on numeric tables found (wine with string ids and blank labels,
+breast cancer with `;` and decimal commas), each as the command line meets it."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_wine
+
+from activelearn.cli import EXIT_LABELS_PENDING, main
+from activelearn.data.tabular import load_table
+from activelearn.errors import DataError
+
+
+@pytest.fixture
+def wine(tmp_path):
+    """Wine with string ids, a header, and a fifth of the labels blank (for people)."""
+    frame = load_wine(as_frame=True).frame
+    names = list(frame.columns[:-1])
+    truth, rows = {}, []
+    for i, row in frame.iterrows():
+        key = f"w{i:04d}"
+        truth[key] = f"class_{int(row['target'])}"
+        values = [repr(float(row[c])) for c in names]
+        rows.append([key, *values, "" if i % 5 == 0 else truth[key]])
+    path = tmp_path / "wine.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", *names, "label"])
+        writer.writerows(rows)
+    return path, names, truth, {r[0]: r[1:-1] for r in rows}
+
+
+def test_a_tables_batch_shows_its_columns_and_a_run_resumes_from_its_folder(wine, tmp_path):
+    path, names, truth, values = wine
+    out = tmp_path / "o"
+    args = ["run", "--data", str(path), "--id-column", "id", "--label-column", "label",
+            "--oracle", "file", "--budget", "160", "--initial-size", "10", "--batch-size", "5",
+            "--workers", "1", "--output", str(out)]  # fmt: skip
+    assert main(args) == EXIT_LABELS_PENDING
+    batch = next((out / "auto" / "seed_0" / "batches").glob("*.csv"))  # auto, as the help says
+    with batch.open() as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert reader.fieldnames == ["id", *names, "label"]  # the file's columns, not one array cell
+    for row in rows:  # the values as the file wrote them
+        assert [float(row[c]) for c in names] == pytest.approx(
+            [float(v) for v in values[row["id"]]], rel=1e-6
+        )
+    with batch.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        writer.writerows({**row, "label": truth[row["id"]]} for row in rows)
+    # `--output DIR --resume` alone continues with the run's own settings
+    assert main(["run", "--output", str(out), "--resume"]) == EXIT_LABELS_PENDING
+    history = json.loads((out / "auto" / "seed_0" / "history.json").read_text())
+    saved = json.loads((out / "settings.json").read_text())
+    assert saved["strategies"] == ["auto"] and saved["oracle"] == "file"
+    assert history[0]["n_labeled"] > 10  # the seed people labeled, beside the file's labels
+
+
+def test_a_budget_the_files_own_labels_already_spend_is_refused(wine, tmp_path, capsys):
+    path = wine[0]
+    args = ["run", "--data", str(path), "--id-column", "id", "--label-column", "label",
+            "--oracle", "file", "--budget", "25", "--initial-size", "10",
+            "--output", str(tmp_path / "o")]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--budget 25 counts every label" in err and "from the file" in err
+    assert not (tmp_path / "o" / "settings.json").exists()  # refused before it started
+
+
+def _semicolons(path, decimal):
+    data = load_breast_cancer()
+    names = np.asarray(data.target_names)[data.target]
+    with path.open("w") as handle:
+        for row, label in zip(data.data, names, strict=True):
+            cells = [repr(float(v)).replace(".", decimal) for v in row]
+            handle.write(";".join([*cells, label]) + "\n")
+    return path
+
+
+def test_decimal_commas_are_named_and_read_with_decimal(tmp_path, capsys):
+    commas = _semicolons(tmp_path / "bc.csv", ",")
+    args = ["run", "--data", str(commas), "--sep", ";", "--no-header", "--label-column", "31",
+            "--budget", "60", "--initial-size", "20", "--batch-size", "20",
+            "--workers", "1"]  # fmt: skip
+    assert main([*args, "--output", str(tmp_path / "a")]) == 2
+    assert "holds numbers with a decimal comma (such as 12,5): add --decimal ," in (
+        capsys.readouterr().err
+    )
+    assert main([*args, "--decimal", ",", "--output", str(tmp_path / "b")]) == 0
+    dots = _semicolons(tmp_path / "bc_dot.csv", ".")
+    read = load_table(commas, sep=";", header=False, label_column="31", decimal=",")
+    assert np.array_equal(read.X, load_table(dots, sep=";", header=False, label_column="31").X)
+
+
+def test_a_wrong_column_says_which_flags_could_name_it(tmp_path):
+    dots = _semicolons(tmp_path / "bc.csv", ".")
+    with pytest.raises(DataError, match=r"'31' holds text.*--label-column 31; ids: --id-column 31"):
+        load_table(dots, sep=";", header=False)
+
+
+def test_a_numeric_label_column_gets_one_short_error(tmp_path, capsys):
+    dots = _semicolons(tmp_path / "bc.csv", ".")
+    args = ["run", "--data", str(dots), "--sep", ";", "--no-header", "--label-column", "30",
+            "--feature-columns", "1,2,3", "--budget", "160",
+            "--output", str(tmp_path / "o")]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "distinct values for 569 items" in err and "check the label column" in err
+    assert len(err) < 400  # not every value listed

@@ -65,6 +65,10 @@ def console_table(summary: dict[str, Any]) -> str:
             if binary:
                 cells += [_pmd(full.get("fp"), 0), _pmd(full.get("fn"), 0)]
             lines.append(_line(cells + ["", "", ""], columns))
+        positive = _positive(members) if binary else None
+        if positive is not None:
+            lines.append(f"FP/FN: the positive class is {positive!r} (FP: predicted {positive!r} "
+                         "wrongly, FN: missed)")  # fmt: skip
         reach = {r.get("reach_metric") for r in members} - {metric, None}
         if reach:
             lines.append(
@@ -83,6 +87,13 @@ def console_table(summary: dict[str, Any]) -> str:
     if len(warnings) > SHOWN_WARNINGS:
         lines.append(f"({len(warnings) - SHOWN_WARNINGS} more warnings in the report)")
     return "\n".join(lines)
+
+
+def _positive(rows: list[dict[str, Any]]) -> str | None:
+    """The class FP and FN are counted for: the second of the two (per-class F1 keeps the
+    classes' order)."""
+    per_class = next((r["final_class_f1_mean"] for r in rows if r.get("final_class_f1_mean")), None)
+    return list(per_class)[1] if per_class and len(per_class) == 2 else None
 
 
 def _seeds(n: int) -> str:

@@ -93,6 +93,7 @@ def test_decimal_commas_are_named_and_read_with_decimal(tmp_path, capsys):
         capsys.readouterr().err
     )
     assert main([*args, "--decimal", ",", "--output", str(tmp_path / "b")]) == 0
+    assert "FP/FN: the positive class is 'malignant'" in capsys.readouterr().out  # named
     dots = _semicolons(tmp_path / "bc_dot.csv", ".")
     read = load_table(commas, sep=";", header=False, label_column="31", decimal=",")
     assert np.array_equal(read.X, load_table(dots, sep=";", header=False, label_column="31").X)

@@ -4,6 +4,7 @@ import re
 import sqlite3
 import stat
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -376,6 +377,11 @@ def test_readiness_explains_why_there_is_no_model_yet(store):
     assert readiness.explain() == (
         "no model yet: the first one trains after 20 labels incl. 4 held-out "
         f"(so far 1 label, {int(item.split == 'heldout')} held-out)"
+    )
+    enough = replace(readiness, labeled=25, heldout_labeled=5)
+    assert enough.explain() == (
+        "no model yet: its 25 labels (5 held-out) are enough, so the first one trains once "
+        "the server runs (activelearn serve)"
     )
     tiny = store.create_project(
         "tiny", ["a", "b"], texts=["x", "y"], settings={"heldout_fraction": 0.0}

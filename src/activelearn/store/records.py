@@ -108,6 +108,11 @@ class Readiness:
                 f"{self.heldout_items} held-out items"
             )
         first = max(self.retrain_every, self.min_heldout)
+        if self.labeled >= first and self.heldout_labeled >= self.min_heldout:
+            return (  # labels imported at `project create`, before any server ran
+                f"no model yet: its {self.labeled} labels ({self.heldout_labeled} held-out) are "
+                "enough, so the first one trains once the server runs (activelearn serve)"
+            )
         return (
             f"no model yet: the first one trains after {first} labels incl. "
             f"{self.min_heldout} held-out (so far {self.labeled} "

@@ -114,3 +114,15 @@ def test_a_numeric_label_column_gets_one_short_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "distinct values for 569 items" in err and "check the label column" in err
     assert len(err) < 400  # not every value listed
+
+
+def test_a_project_from_a_numeric_table_says_projects_label_texts_or_images(
+    wine, tmp_path, capsys
+):
+    args = ["project", "create", str(tmp_path / "p"), "--name", "w", "--data", str(wine[0]),
+            "--classes", "class_0,class_1,class_2"]  # fmt: skip
+    assert main(args) == 2
+    assert "a project labels texts or images, so name the table's text column" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "p").exists()

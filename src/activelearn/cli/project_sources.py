@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from activelearn.errors import ConfigError
+from activelearn.errors import ConfigError, DataError
 
 
 @dataclass
@@ -138,11 +138,19 @@ def _table(args: argparse.Namespace, declared: list[str] | None) -> Source:
     from activelearn.data.tabular import load_table
 
     column = args.image_column or args.text_column
-    data = load_table(
-        args.data, text_column=column, label_column=args.label_column,
-        id_column=args.id_column, classes=declared, format=args.format, sep=args.sep,
-        header=not args.no_header, encoding=args.encoding,
-    )  # fmt: skip
+    try:
+        data = load_table(
+            args.data, text_column=column, label_column=args.label_column,
+            id_column=args.id_column, classes=declared, format=args.format, sep=args.sep,
+            header=not args.no_header, encoding=args.encoding,
+        )  # fmt: skip
+    except DataError as exc:
+        if f"no column {column!r}" not in str(exc):
+            raise
+        raise DataError(  # a numeric table, say: people label texts or images here
+            f"{exc}: a project labels texts or images, so name the table's text column "
+            "(--text-column) or its column of image paths (--image-column)"
+        ) from None
     labels = None
     if args.label_column is not None:
         labels = [None if v is None else str(v) for v in data.labels.tolist()]

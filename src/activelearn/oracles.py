@@ -89,8 +89,7 @@ def export_batch(path: Path, ids: Sequence[Any], raw: Sequence[Any]) -> None:
     A text (or image path) is one ``text`` column; a table's row (a dict) is its
     columns, as the file named them."""
     rows = [
-        {"id": str(key), **(item if isinstance(item, dict) else {"text": str(item)}), "label": ""}
-        for key, item in zip(ids, raw, strict=True)
+        {"id": str(key), **_cells(item), "label": ""} for key, item in zip(ids, raw, strict=True)
     ]
     tmp = path.with_suffix(path.suffix + ".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
@@ -101,6 +100,14 @@ def export_batch(path: Path, ids: Sequence[Any], raw: Sequence[Any]) -> None:
         else:
             handle.writelines(json.dumps(row) + "\n" for row in rows)
     tmp.replace(path)
+
+
+def _cells(item: Any) -> dict[str, Any]:
+    """An item's columns in a batch file: a table row's own (a feature column named ``id``
+    or ``label`` is renamed, or it would overwrite the batch's), else one ``text``."""
+    if not isinstance(item, dict):
+        return {"text": str(item)}
+    return {(f"{k} (column)" if k in ("id", "label") else k): v for k, v in item.items()}
 
 
 def read_answers(path: Path) -> dict[str, Any]:

@@ -52,3 +52,12 @@ def test_file_oracle_batch_csv_runs_no_formula_and_reads_its_ids_back(tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     assert oracle.label(ids, texts) == ["pos", "=neg", None]
+
+
+def test_a_value_that_reads_as_a_quoted_cell_comes_back_unchanged():
+    from activelearn.data.spreadsheet import inert, literal
+
+    for value in ["'=x", "''+1", "=x", "plain", "-5", "'quote", "@a"]:
+        assert literal(inert(value)) == value
+    assert inert("'=x") == "''=x"  # quoted once more: read back, it is "'=x" again
+    assert literal("=x") == "=x"  # a spreadsheet that saved the file dropped the quote

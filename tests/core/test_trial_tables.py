@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -34,13 +35,16 @@ def wine(tmp_path):
     return path, names, truth, {r[0]: r[1:-1] for r in rows}
 
 
-def test_a_tables_batch_shows_its_columns_and_a_run_resumes_from_its_folder(wine, tmp_path):
+def test_a_tables_batch_shows_its_columns_and_a_run_resumes_from_its_folder(
+    wine, tmp_path, capsys
+):
     path, names, truth, values = wine
     out = tmp_path / "o"
     args = ["run", "--data", str(path), "--id-column", "id", "--label-column", "label",
             "--oracle", "file", "--budget", "160", "--initial-size", "10", "--batch-size", "5",
             "--workers", "1", "--output", str(out)]  # fmt: skip
     assert main(args) == EXIT_LABELS_PENDING
+    seed = int(re.search(r"10 of (\d+) items of round 0", capsys.readouterr().err).group(1))
     batch = next((out / "auto" / "seed_0" / "batches").glob("*.csv"))  # auto, as the help says
     with batch.open() as handle:
         reader = csv.DictReader(handle)
@@ -57,9 +61,47 @@ def test_a_tables_batch_shows_its_columns_and_a_run_resumes_from_its_folder(wine
     # `--output DIR --resume` alone continues with the run's own settings
     assert main(["run", "--output", str(out), "--resume"]) == EXIT_LABELS_PENDING
     history = json.loads((out / "auto" / "seed_0" / "history.json").read_text())
-    saved = json.loads((out / "settings.json").read_text())
-    assert saved["strategies"] == ["auto"] and saved["oracle"] == "file"
-    assert history[0]["n_labeled"] > 10  # the seed people labeled, beside the file's labels
+    assert history[0]["n_labeled"] == seed > 10  # the file's labels and the 10 people gave
+    nxt = [p for p in (out / "auto" / "seed_0" / "batches").glob("*.csv") if p != batch]
+    assert len(nxt) == 1 and len(nxt[0].read_text().splitlines()) == 1 + 5  # --batch-size 5
+    assert main(["run", "--output", str(out), "--resume", "--strategy", "margin"]) == 2
+    assert "--strategies was ['auto'], now ['margin']" in capsys.readouterr().err
+
+
+def test_a_resume_of_a_folder_with_no_run_is_refused(tmp_path, capsys):
+    assert main(["run", "--output", str(tmp_path / "typo"), "--resume"]) == 2
+    assert "holds no run to resume" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+
+
+def test_a_feature_column_named_id_is_noted_and_kept_apart_in_batches(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = [f"{1000 + i},{i % 7}.5,{'' if i % 3 == 0 else 'ab'[i % 2]}" for i in range(60)]
+    path.write_text("id,x,label\n" + "\n".join(rows) + "\n")
+    data = load_table(path, label_column="label")
+    assert "column 'id' is used as a feature: if it holds ids, name it (--id-column id)" in (
+        data.report.summary()
+    )
+    from activelearn.oracles import FileOracle
+
+    oracle = FileOracle(tmp_path / "b")
+    some = np.arange(3)
+    oracle.label(data.ids[some], [data.raw[i] for i in some])
+    batch = next((tmp_path / "b").glob("*.csv"))
+    header, first = batch.read_text().splitlines()[:2]
+    assert header == "id,id (column),x,label"
+    assert first.split(",")[:2] == [str(data.ids[0]), "1000.0"]  # the row id, then the feature
+
+
+def test_a_budget_that_the_files_labels_and_the_seed_just_fill_is_allowed(wine, tmp_path, capsys):
+    args = ["run", "--data", str(wine[0]), "--id-column", "id", "--label-column", "label",
+            "--oracle", "file", "--initial-size", "10", "--batch-size", "5"]  # fmt: skip
+    assert main([*args, "--budget", "25", "--output", str(tmp_path / "a")]) == 2
+    need = int(re.search(r"--budget of (\d+) labels or more", capsys.readouterr().err).group(1))
+    assert main([*args, "--budget", str(need - 1), "--output", str(tmp_path / "b")]) == 2
+    assert main([*args, "--budget", str(need), "--output", str(tmp_path / "c")]) == (
+        EXIT_LABELS_PENDING  # people label the seed
+    )
 
 
 def test_a_budget_the_files_own_labels_already_spend_is_refused(wine, tmp_path, capsys):
@@ -69,7 +111,7 @@ def test_a_budget_the_files_own_labels_already_spend_is_refused(wine, tmp_path, 
             "--output", str(tmp_path / "o")]  # fmt: skip
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert "--budget 25 counts every label" in err and "from the file" in err
+    assert "the budget buys 25 labels, counting every label" in err and "from the file" in err
     assert not (tmp_path / "o" / "settings.json").exists()  # refused before it started
 
 
@@ -126,3 +168,11 @@ def test_a_project_from_a_numeric_table_says_projects_label_texts_or_images(
         capsys.readouterr().err
     )
     assert not (tmp_path / "p").exists()
+
+
+def test_few_text_labels_are_not_taken_for_a_numeric_column():
+    from activelearn.data.splits import stratified_split
+
+    with pytest.raises(DataError, match=r"classes 'a' \(1 items\)") as caught:
+        stratified_split(np.array(["a", "b", "c", "c"]), [1], np.random.default_rng(0))
+    assert "numeric feature" not in str(caught.value)

@@ -380,8 +380,8 @@ def test_readiness_explains_why_there_is_no_model_yet(store):
     )
     enough = replace(readiness, labeled=25, heldout_labeled=5)
     assert enough.explain() == (
-        "no model yet: its 25 labels (5 held-out) are enough, so the first one trains once "
-        "the server runs (activelearn serve)"
+        "no model yet: its 25 labels (5 held-out) are enough for the first one, which the "
+        "server trains (activelearn serve)"
     )
     tiny = store.create_project(
         "tiny", ["a", "b"], texts=["x", "y"], settings={"heldout_fraction": 0.0}

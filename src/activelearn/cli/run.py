@@ -179,8 +179,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--resume",
         action="store_true",
         default=None,
-        help="continue the run in --output with the settings it was started with (flags "
-        "given now may extend it: --budget, --rounds, --target, --stop)",
+        help="continue the run in --output with the settings it was started with (with "
+        "--config: the file's, which must match); flags given now may extend it: --budget, "
+        "--rounds, --target, --stop",
     )
     out.add_argument("--workers", type=int, help="runs in parallel (default: one per core)")
     out.add_argument("--executor", choices=("local", "ray"), help="where the runs go "
@@ -221,6 +222,11 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
     resumed = bool(args.resume and not args.config and saved.is_file())
     if resumed:  # `--output DIR --resume`: the run's own settings, not every flag retyped
         base = RunSettings.from_dict(json.loads(saved.read_text()), source=str(saved))
+    elif args.resume and not (args.config or args.dataset or args.data):
+        raise ConfigError(  # a mistyped folder would otherwise start the default run there
+            f"{saved.parent} holds no run to resume: check --output, or describe a new run "
+            "(--data or --dataset, or --config)"
+        )
     else:
         base = RunSettings.from_toml(args.config) if args.config else RunSettings()
     names = ("dataset", "features", "learner", "class_weight", "strategies", "initial_size",
@@ -255,7 +261,8 @@ def settings_from_args(args: argparse.Namespace) -> RunSettings:
         **base.strategy_params,
         **_key_values(args.strategy_param, "--strategy-param"),
     }
-    data["stopping"] = [*base.stopping, *(named_spec(text, "--stop") for text in args.stop)]
+    given = [named_spec(text, "--stop") for text in args.stop]
+    data["stopping"] = [*base.stopping, *(s for s in given if s not in base.stopping)]
     if args.semi_supervised:
         data["semi_supervised"] = [
             "none" if text == "none" else named_spec(text, "--semi-supervised")

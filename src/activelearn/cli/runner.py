@@ -112,7 +112,7 @@ def check_data(config: ExperimentConfig) -> list[str]:
     for spec, _ in config.loop_specs():
         key = json.dumps([spec.dataset, spec.features, spec.seed], sort_keys=True)
         needs = [spec.strategy, spec.semi_supervised, spec.learner, spec.initial_method,
-                 spec.oracle, spec.initial_size]  # fmt: skip
+                 spec.oracle, spec.initial_size, spec.max_labels]  # fmt: skip
         needs = json.dumps(needs, sort_keys=True, default=str)
         by_data.setdefault(key, {}).setdefault(needs, spec)
     notes: list[str] = []
@@ -140,15 +140,16 @@ def _check_budget(spec: LoopSpec, task: Task) -> None:
     """With people as the oracle, the labels the file gives count against the budget: a
     budget they already spend would stop the run after the seed (a trial labeled 10 items of
     a --budget 25 run whose file gave 107)."""
-    budget = spec.max_labels
-    if spec.oracle == "simulated" or budget is None:
+    labels = spec.max_labels  # what the budget buys (a budget in money: at cost_per_label)
+    if spec.oracle == "simulated" or labels is None:
         return
     given = int(task.splits.pool.labeled_mask.sum())
-    if given and (given >= budget or given + spec.initial_size > budget):
+    if given and (given == labels or given + spec.initial_size > labels):
         raise ConfigError(
-            f"--budget {budget} counts every label, and the pool already has {given} from the "
-            f"file (+ a seed of {spec.initial_size}): give a --budget of "
-            f"{given + max(spec.initial_size, 1)} or more to leave people something to label"
+            f"the budget buys {labels} labels, counting every label, and the pool already has "
+            f"{given} from the file (+ a seed of {spec.initial_size}): give a --budget of "
+            f"{given + max(spec.initial_size, 1)} labels or more to leave people something "
+            "to label"
         )
 
 

@@ -70,7 +70,8 @@ def stratified_split(
     too_few = [
         (c, k) for c, k in zip(classes.tolist(), per_class.tolist(), strict=True) if k < n_parts
     ]
-    if too_few and len(classes) > n / 2:  # a number per item, not a class per label
+    if too_few and n >= 20 and len(classes) > n / 2 and _numbers(classes):
+        # a number per item, not a class per label
         raise DataError(
             f"cannot stratify: the labels take {len(classes)} distinct values for {n} items, "
             "so they look like a numeric feature, not classes: check the label column "
@@ -98,6 +99,14 @@ def stratified_split(
         remaining -= per_part
     parts.append(np.concatenate([m[t:] for m, t in zip(members, taken, strict=True)]).astype(int))
     return [np.sort(part) for part in parts]
+
+
+def _numbers(values: np.ndarray) -> bool:
+    try:
+        np.asarray(values.tolist(), dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def select_seed(

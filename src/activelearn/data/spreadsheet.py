@@ -17,9 +17,20 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
+def _runs(value: str) -> bool:
+    """Whether a spreadsheet would run ``value`` as a formula."""
+    return value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value)
+
+
+def _quoted(value: str) -> bool:
+    """Whether ``value`` reads as a cell :func:`inert` quoted (a ``'`` and then a formula)."""
+    return value.startswith("'") and (_runs(value[1:]) or _quoted(value[1:]))
+
+
 def inert(value: Any) -> Any:
-    """``value`` as a CSV cell no spreadsheet runs."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+    """``value`` as a CSV cell no spreadsheet runs. A value that already reads as a quoted
+    cell (``'=x``) is quoted once more, so :func:`literal` gives it back unchanged."""
+    if isinstance(value, str) and (_runs(value) or _quoted(value)):
         return "'" + value
     return value
 
@@ -27,6 +38,6 @@ def inert(value: Any) -> Any:
 def literal(value: Any) -> Any:
     """The value :func:`inert` was given (a spreadsheet that saved the file may have
     dropped the ``'`` already: then the value is returned as it is)."""
-    if isinstance(value, str) and value.startswith("'") and inert(value[1:]) != value[1:]:
+    if isinstance(value, str) and _quoted(value):
         return value[1:]
     return value

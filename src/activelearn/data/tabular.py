@@ -81,6 +81,10 @@ def load_table(
         )
         if not features:
             raise DataError(f"{name} has no feature columns: name a text column or feature columns")
+        if id_column is None and feature_columns is None:
+            named = [c for c in features if c.strip().lower() in ("id", "ids", "index")]
+            table.report.notes += [f"column {c!r} is used as a feature: if it holds ids, name it "
+                                   f"(--id-column {c})" for c in named]  # fmt: skip
         X_rows = _numeric_rows(table, features, keep, decimal)
     raw_labels = (
         table.column(label_column) if label_column is not None else [None] * len(table.rows)
@@ -188,7 +192,8 @@ def _numeric_rows(table: Table, columns: list[str], keep: np.ndarray, decimal: s
     if mostly_text and commas[mostly_text[0]] > textual[mostly_text[0]] / 2:
         raise DataError(
             f"{table.report.source}: column {mostly_text[0]!r} holds numbers with a decimal comma "
-            "(such as 12,5): add --decimal ,"
+            "(such as 12,5): add --decimal , (or, if they are thousands separators as in 1,234, "
+            "remove them from the file: --decimal , would read 1.234)"
         )
     if mostly_text:
         c = mostly_text[0]

@@ -111,7 +111,7 @@ class Readiness:
         if self.labeled >= first and self.heldout_labeled >= self.min_heldout:
             return (  # labels imported at `project create`, before any server ran
                 f"no model yet: its {self.labeled} labels ({self.heldout_labeled} held-out) are "
-                "enough, so the first one trains once the server runs (activelearn serve)"
+                "enough for the first one, which the server trains (activelearn serve)"
             )
         return (
             f"no model yet: the first one trains after {first} labels incl. "

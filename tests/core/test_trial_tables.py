@@ -176,3 +176,16 @@ def test_few_text_labels_are_not_taken_for_a_numeric_column():
     with pytest.raises(DataError, match=r"classes 'a' \(1 items\)") as caught:
         stratified_split(np.array(["a", "b", "c", "c"]), [1], np.random.default_rng(0))
     assert "numeric feature" not in str(caught.value)
+
+
+def test_a_class_the_models_all_but_never_get_right_is_warned_first():
+    from activelearn.experiments.analysis import _warnings
+
+    row = {"id": "skewed | random", "final_mean": 0.80, "vs_random": None,
+           "final_class_f1_mean": {"negative": 0.89, "positive": 0.04}}  # fmt: skip
+    fine = {**row, "id": "skewed | auto", "final_class_f1_mean": {"negative": 0.9, "positive": 0.6}}
+    warned = _warnings([row, fine], [])
+    assert warned == [
+        "skewed | random: the final models get almost no test item of class 'positive' "
+        "(F1 0.04) right; on skewed classes --metric macro_f1 measures this"
+    ]

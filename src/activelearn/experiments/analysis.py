@@ -431,10 +431,22 @@ def _cell_warnings(results: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+MISSED_F1 = 0.1  # a class the models all but never get right, whatever the accuracy says
+
+
 def _warnings(rows: list[dict[str, Any]], failures: list[dict[str, Any]]) -> list[str]:
     warnings = []
     if failures:
         warnings.append(f"{len(failures)} cell(s) failed; their errors are listed below")
+    for row in rows:  # first: what a skewed set hides behind its accuracy (a trial missed it)
+        per_class = row.get("final_class_f1_mean") or {}
+        missed = {c: f for c, f in per_class.items() if f < MISSED_F1}
+        if missed and row["final_mean"] is not None and row["final_mean"] == row["final_mean"]:
+            listed = ", ".join(f"{c!r} (F1 {f:.2f})" for c, f in missed.items())
+            warnings.append(
+                f"{row['id']}: the final models get almost no test item of class {listed} "
+                "right; on skewed classes --metric macro_f1 measures this"
+            )
     for row in rows:
         comparison = row["vs_random"]
         if comparison is None or row["final_mean"] is None:

@@ -102,6 +102,7 @@ def stratified_split(
 
 
 def _numbers(values: np.ndarray) -> bool:
+    """Whether every value reads as a number (labels that are really a measurement)."""
     try:
         np.asarray(values.tolist(), dtype=float)
     except (TypeError, ValueError):

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from activelearn.data.pool import Pool
-from activelearn.data.spreadsheet import inert, literal
 from activelearn.errors import DataError
+from activelearn.store.spreadsheet import inert, literal
 
 
 class Oracle(Protocol):
@@ -48,7 +48,7 @@ class FileOracle:
     ``label``; people fill in ``label`` (partially is fine) and the run is
     resumed. Answers are matched by id, so rows may be reordered or removed.
     People open the CSV in spreadsheets, so a cell a spreadsheet would run as
-    a formula is written with a leading ``'`` (:mod:`activelearn.data.spreadsheet`)
+    a formula is written with a leading ``'`` (:mod:`activelearn.store.spreadsheet`)
     and read back without it.
     """
 

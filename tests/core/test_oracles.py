@@ -55,7 +55,7 @@ def test_file_oracle_batch_csv_runs_no_formula_and_reads_its_ids_back(tmp_path):
 
 
 def test_a_value_that_reads_as_a_quoted_cell_comes_back_unchanged():
-    from activelearn.data.spreadsheet import inert, literal
+    from activelearn.store.spreadsheet import inert, literal
 
     for value in ["'=x", "''+1", "=x", "plain", "-5", "'quote", "@a"]:
         assert literal(inert(value)) == value

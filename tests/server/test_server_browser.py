@@ -109,6 +109,9 @@ def test_an_answer_typed_offline_survives_a_closed_tab(tmp_path, browser):
         page = context.new_page()
         page.goto(f"{url}/#token={project.tokens['bob']}")
         shown = _shown(page)
+        # The page has finished starting (its last step fills the model status): going offline
+        # earlier fails that step too, and its message can land over the one checked below.
+        page.wait_for_function("document.getElementById('model-status').textContent !== ''")
         context.set_offline(True)
         page.keyboard.press("2")
         page.wait_for_function("document.getElementById('message').textContent.includes('kept')")

@@ -12,7 +12,7 @@ file-oracle batch directly.
 
 CSV is what people open in spreadsheets, so a cell a spreadsheet would run
 as a formula is written with a leading ``'``
-(:mod:`activelearn.data.spreadsheet`); JSON Lines and Parquet keep every
+(:mod:`activelearn.store.spreadsheet`); JSON Lines and Parquet keep every
 value as it is, so machine round trips should use them.
 
 ``label-studio`` writes Label Studio tasks with one annotation per raw answer
@@ -28,9 +28,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from activelearn.data.spreadsheet import inert
 from activelearn.errors import ConfigError
 from activelearn.store.labelstudio import to_tasks
+from activelearn.store.spreadsheet import inert
 from activelearn.store.store import Store
 
 COLUMNS = [

@@ -6,6 +6,8 @@ commands on the reader's machine (CSV injection). Every CSV this project
 writes for people (label exports, file-oracle batches) writes such cells
 with a leading ``'`` (OWASP's advice), except plain numbers such as ``-1``;
 :func:`literal` undoes it where a CSV is read back, so ids still match.
+It lives in the store, the bottom layer, so that the store's exports and the
+loop's file oracle share it without the store importing anything above it.
 """
 
 from __future__ import annotations

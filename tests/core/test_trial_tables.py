@@ -189,3 +189,15 @@ def test_a_class_the_models_all_but_never_get_right_is_warned_first():
         "skewed | random: the final models get almost no test item of class 'positive' "
         "(F1 0.04) right; on skewed classes --metric macro_f1 measures this"
     ]
+
+
+def test_project_create_says_how_many_labels_it_imported(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    rows = [f"review {i},{'' if i % 4 else ('pos' if i % 8 else 'neg')}" for i in range(40)]
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    args = ["project", "create", str(tmp_path / "p"), "--name", "r", "--data", str(path),
+            "--label-column", "label", "--classes", "neg,pos"]  # fmt: skip
+    assert main(args) == 0
+    assert "created project 'r' with 40 items, 10 of them labeled (imported)" in (
+        capsys.readouterr().out
+    )

@@ -129,6 +129,33 @@ def test_an_answer_typed_offline_survives_a_closed_tab(tmp_path, browser):
     assert [(r.id, r.label) for r in project.store.labels(project.info.id)] == [(shown, "pos")]
 
 
+def test_a_network_blip_while_the_page_starts_leaves_it_working(tmp_path, browser):
+    """The start-up's progress and model calls fail once: the page still resends answers and
+    refreshes the model on its timers, and says nothing that covers an answer's message."""
+    project = _project(tmp_path)
+    with live_server(project.store.folder) as (url, _process):
+        page = browser.new_page(bypass_csp=True)
+        failed = []
+
+        def once(route):
+            if route.request.url in failed:
+                return route.continue_()
+            failed.append(route.request.url)
+            return route.abort()
+
+        page.route("**/api/progress", once)
+        page.route("**/api/model", once)
+        page.goto(f"{url}/#token={project.tokens['bob']}")
+        _shown(page)
+        page.wait_for_function(
+            "document.getElementById('model-status').textContent.startsWith('model: ')"
+            " && !document.getElementById('model-status').textContent.includes('unavailable')"
+        )  # the timer's refresh, after the failed first one
+        assert len(failed) == 2
+        assert page.text_content("#message") == ""
+        page.close()
+
+
 def _refused(page) -> str:
     return page.text_content("#refused") if page.is_visible("#refused") else ""
 

@@ -184,7 +184,9 @@ def create_project(args: argparse.Namespace) -> int:
         ids=source.ids, labels=source.labels, strategy=recipe.strategy,
         budget=_pick(args, config, "budget", None), settings={**settings, **recipe.settings()},
     )  # fmt: skip
-    print(f"created project {info.name!r} with {len(source)} items in {store.folder}")
+    imported = sum(label is not None for label in source.labels or [])
+    labeled = f", {imported} of them labeled (imported)" if imported else ""
+    print(f"created project {info.name!r} with {len(source)} items{labeled} in {store.folder}")
     print(f"model: {recipe.describe()}")
     names = [(n, False) for n in args.annotator] + [(n, True) for n in args.admin]
     if not names:

@@ -362,14 +362,17 @@ async function start() {
   $("skip").addEventListener("click", () => guarded("skip"));
   $("flag").addEventListener("click", askNote);
   $("undo").addEventListener("click", () => guarded("undo"));
+  // The timers first: a network blip in the steps below must not leave saved answers unsent.
+  const modelUnavailable = (e) => {
+    $("model-status").textContent = `model: status unavailable (${e.message})`;
+  };
+  setInterval(() => refreshModel().catch(modelUnavailable), 3000);
+  setInterval(() => flush().catch(() => {}), 5000);
   try { await flush(); } catch (error) { show(`could not resend saved answers yet: ${error.message}`); }
   await next();
-  await refreshProgress();
-  await refreshModel();
-  setInterval(() => refreshModel().catch((e) => {
-    $("model-status").textContent = `model: status unavailable (${e.message})`;
-  }), 3000);
-  setInterval(() => flush().catch(() => {}), 5000);
+  // Both are refreshed again later; a failure here must not cover a message about an answer.
+  await refreshProgress().catch(() => {});
+  await refreshModel().catch(modelUnavailable);
   if (project.admin) await startAdmin();
 }
 
